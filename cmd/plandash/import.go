@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/plandash/plandash/internal/imports"
+	"github.com/plandash/plandash/internal/plan"
+)
+
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	var dataset string
+	var dryRun, asJSON bool
+	cfg, fs, err := flags("import", args, stderr, getenv, func(fs *flag.FlagSet) {
+		fs.StringVar(&dataset, "dataset", "", "dataset to import into (default: detected from the header)")
+		fs.BoolVar(&dryRun, "dry-run", false, "do everything but commit")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	})
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "plandash import: name one file to import: plandash import [--dataset NAME] FILE")
+		return exitUsage
+	}
+	file := fs.Arg(0)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "plandash import: cannot read %s: %v\n", file, err)
+		return exitUsage
+	}
+	log := newLogger(cfg, io.Discard)
+	p, ok := loadPlan(cfg.Plan, stderr)
+	if !ok {
+		return exitRejected
+	}
+	st, err := openStore(ctx, cfg, p)
+	if err != nil {
+		fmt.Fprintln(stderr, "plandash import:", err)
+		return exitRejected
+	}
+	defer st.Close()
+	im := &imports.Importer{Store: st, Plan: func() *plan.Plan { return p }, Archive: cfg.Archive, Now: cfg.Clock(), Log: log}
+	rep, err := im.Import(ctx, imports.Request{Name: filepath.Base(file), Data: data, Dataset: dataset, Source: imports.SourceCLI,
+		User: currentUser(getenv), DryRun: dryRun})
+	if err != nil {
+		fmt.Fprintln(stderr, "plandash import: nothing was loaded:", err)
+		return exitRejected
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		fmt.Fprint(stdout, rep.Text())
+	}
+	if !rep.OK() {
+		return exitRejected
+	}
+	return exitOK
+}
+
+func currentUser(getenv func(string) string) string {
+	if u := getenv("USER"); u != "" {
+		return u
+	}
+	return "command line"
+}

@@ -1,0 +1,526 @@
+package ingest
+
+import (
+	"math"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/plandash/plandash/internal/plan"
+	"github.com/xuri/excelize/v2"
+)
+
+// Money is an amount in cents (DECIMAL(18,2)).
+type Money int64
+
+// maxMoneyCents bounds Money to what DECIMAL(18,2) holds.
+const maxMoneyCents = 999_999_999_999_999_999
+
+// String formats the amount with two decimals and no separators: -1234.50.
+func (m Money) String() string {
+	v := int64(m)
+	sign := ""
+	u := uint64(v)
+	if v < 0 {
+		sign = "-"
+		u = uint64(-(v + 1)) + 1 // safe for math.MinInt64
+	}
+	return sign + strconv.FormatUint(u/100, 10) + "." + twoDigits(u%100)
+}
+
+func twoDigits(n uint64) string {
+	if n < 10 {
+		return "0" + strconv.FormatUint(n, 10)
+	}
+	return strconv.FormatUint(n, 10)
+}
+
+// ParseOptions says how the source writes values.
+type ParseOptions struct {
+	// Serial makes a plain number in a date or month column an Excel date
+	// serial. Set it for cells read from a workbook, where dates are stored
+	// as numbers; a CSV file has dates as text.
+	Serial bool
+	// Date1904 is set when the workbook counts serials from 1904 (old Mac
+	// Excel) instead of 1900.
+	Date1904 bool
+}
+
+// ValueError is a value that cannot be read as its column's type. Its
+// message reads after the value: `"1,2.34" is not a number`.
+type ValueError struct{ Message string }
+
+func (e *ValueError) Error() string { return e.Message }
+
+func bad(msg string) error { return &ValueError{Message: msg} }
+
+// Messages of value errors, kept in one place so tests and callers agree.
+const (
+	msgRequired    = "is required"
+	msgNumber      = "is not a number"
+	msgWhole       = "is not a whole number"
+	msgRange       = "is too large"
+	msgPercentCash = "is a percentage, not an amount of money"
+	msgDate        = "is not a date"
+	msgMonth       = "is not a month"
+	msgSaneDate    = "is not a sane date"
+	msgFiscalYear  = "is not a fiscal year"
+	msgBoolean     = "is not yes or no"
+	msgExcelError  = "is an Excel error value; fix the formula or clear the cell"
+	msgBadText     = "is not valid text (save the file as UTF-8)"
+)
+
+// Sane years: anything outside is a typing or conversion mistake.
+const (
+	minYear = 1900
+	maxYear = 2200
+)
+
+// IsMissing reports whether raw text means "no value": blank, N/A, NA, n/a,
+// "." or "-" (case and surrounding space ignored).
+func IsMissing(raw string) bool {
+	s := strings.TrimSpace(raw)
+	switch s {
+	case "", ".", "-":
+		return true
+	}
+	return strings.EqualFold(s, "n/a") || strings.EqualFold(s, "na")
+}
+
+// excelErrors are the error values Excel stores in a cell whose formula
+// failed. They are never data.
+var excelErrors = map[string]bool{
+	"#N/A": true, "#DIV/0!": true, "#VALUE!": true, "#REF!": true, "#NAME?": true,
+	"#NUM!": true, "#NULL!": true, "#GETTING_DATA": true, "#SPILL!": true,
+	"#CALC!": true, "#FIELD!": true, "#BLOCKED!": true, "#CONNECT!": true,
+	"#BUSY!": true, "#UNKNOWN!": true,
+}
+
+// ParseValue reads raw cell text as a value of the column type typ (one of
+// the plan.Type constants). It returns nil and no error for a missing value
+// (see IsMissing); the caller decides whether the column may be missing. The
+// value is a string (text), int64 (integer, fiscal_year as its ending year),
+// float64 (decimal), Money (money), time.Time at UTC midnight (date; a month
+// is its first day) or bool (boolean). A *ValueError says why raw is not a
+// value of the type.
+func ParseValue(typ, raw string, o ParseOptions) (any, error) {
+	s := strings.TrimSpace(raw)
+	if IsMissing(s) {
+		return nil, nil
+	}
+	if excelErrors[strings.ToUpper(s)] {
+		return nil, bad(msgExcelError)
+	}
+	if !utf8.ValidString(s) {
+		return nil, bad(msgBadText)
+	}
+	switch typ {
+	case plan.TypeText:
+		return s, nil
+	case plan.TypeInteger:
+		return parseInteger(s)
+	case plan.TypeDecimal:
+		return parseDecimal(s)
+	case plan.TypeMoney:
+		return parseMoney(s)
+	case plan.TypeDate:
+		return parseDate(s, o)
+	case plan.TypeMonth:
+		return parseMonth(s, o)
+	case plan.TypeFiscalYear:
+		return parseFiscalYear(s)
+	case plan.TypeBoolean:
+		return parseBool(s)
+	}
+	return nil, bad("has a column type plandash does not know (" + typ + ")")
+}
+
+// parseNumber reads a number as people and spreadsheets write it: 1234,
+// 1,234.56, -1.5e3, (1,234) for a negative, $1,234.56, 72.6%. Commas must
+// group thousands, so "1,2.34" is refused rather than guessed at. The value
+// is exact; percent reports a trailing %, already divided into the value.
+func parseNumber(s string) (r *big.Rat, percent bool, ok bool) {
+	neg := false
+	cutPercent := func() {
+		if !percent && strings.HasSuffix(s, "%") {
+			percent = true
+			s = strings.TrimSpace(s[:len(s)-1])
+		}
+	}
+	cutParens := func() {
+		if !neg && len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' {
+			neg = true
+			s = strings.TrimSpace(s[1 : len(s)-1])
+		}
+	}
+	cutPercent()
+	cutParens()
+	cutPercent()
+	s, sign := cutSign(s)
+	s, dollar := strings.CutPrefix(s, "$")
+	s = strings.TrimSpace(s)
+	if dollar && sign == 0 {
+		cutParens() // $(1,234)
+		s, sign = cutSign(s)
+	}
+	if sign != 0 && neg {
+		return nil, false, false // "(-12)" is not a way of writing a number
+	}
+	if sign == '-' {
+		neg = true
+	}
+	if dollar && percent {
+		return nil, false, false
+	}
+	mant, exp, hasExp := strings.Cut(s, "e")
+	if !hasExp {
+		mant, exp, hasExp = strings.Cut(s, "E")
+	}
+	intPart, frac, hasDot := strings.Cut(mant, ".")
+	if intPart == "" && frac == "" {
+		return nil, false, false
+	}
+	if !validInt(intPart) || !allDigits(frac) || (hasDot && strings.Contains(frac, ",")) {
+		return nil, false, false
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	b.WriteString(strings.ReplaceAll(intPart, ",", ""))
+	if intPart == "" {
+		b.WriteByte('0')
+	}
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	if hasExp {
+		e := strings.TrimPrefix(strings.TrimPrefix(exp, "+"), "-")
+		// A bounded exponent keeps big.Rat from building 10^1000000000.
+		if e == "" || len(e) > 3 || !allDigits(e) {
+			return nil, false, false
+		}
+		b.WriteByte('e')
+		b.WriteString(exp)
+	}
+	r, ok = new(big.Rat).SetString(b.String())
+	if !ok {
+		return nil, false, false
+	}
+	if percent {
+		r.Quo(r, big.NewRat(100, 1))
+	}
+	return r, percent, true
+}
+
+// cutSign removes a leading + or - (or the Unicode minus sign).
+func cutSign(s string) (string, byte) {
+	switch {
+	case strings.HasPrefix(s, "-"):
+		return strings.TrimSpace(s[1:]), '-'
+	case strings.HasPrefix(s, "+"):
+		return strings.TrimSpace(s[1:]), '+'
+	case strings.HasPrefix(s, "\u2212"):
+		return strings.TrimSpace(s[len("\u2212"):]), '-'
+	}
+	return s, 0
+}
+
+// validInt accepts "", digits, or digits grouped by commas in threes.
+func validInt(s string) bool {
+	if !strings.Contains(s, ",") {
+		return allDigits(s)
+	}
+	groups := strings.Split(s, ",")
+	if len(groups[0]) == 0 || len(groups[0]) > 3 || !allDigits(groups[0]) {
+		return false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 || !allDigits(g) {
+			return false
+		}
+	}
+	return true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// roundRat rounds r to the nearest integer, halves away from zero.
+func roundRat(r *big.Rat) *big.Int {
+	num := new(big.Int).Abs(r.Num())
+	den := r.Denom()
+	q, m := new(big.Int).QuoRem(num, den, new(big.Int))
+	if m.Lsh(m, 1).Cmp(den) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if r.Sign() < 0 {
+		q.Neg(q)
+	}
+	return q
+}
+
+// noiseScale: a value within a billionth of a whole number is the float
+// noise of a computed Excel cell (81240.000000000001), not a fraction
+// somebody typed.
+var noiseScale = big.NewRat(1, 1_000_000_000)
+
+func parseInteger(s string) (any, error) {
+	r, _, ok := parseNumber(s)
+	if !ok {
+		return nil, bad(msgNumber)
+	}
+	n := roundRat(r)
+	if !r.IsInt() {
+		d := new(big.Rat).Sub(r, new(big.Rat).SetInt(n))
+		if d.Abs(d).Cmp(noiseScale) >= 0 {
+			return nil, bad(msgWhole)
+		}
+	}
+	if !n.IsInt64() {
+		return nil, bad(msgRange)
+	}
+	return n.Int64(), nil
+}
+
+func parseDecimal(s string) (any, error) {
+	r, _, ok := parseNumber(s)
+	if !ok {
+		return nil, bad(msgNumber)
+	}
+	f, _ := r.Float64()
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, bad(msgRange)
+	}
+	return f, nil
+}
+
+func parseMoney(s string) (any, error) {
+	r, percent, ok := parseNumber(s)
+	if !ok {
+		return nil, bad(msgNumber)
+	}
+	if percent {
+		return nil, bad(msgPercentCash)
+	}
+	c := roundRat(new(big.Rat).Mul(r, big.NewRat(100, 1)))
+	if !c.IsInt64() || c.Int64() > maxMoneyCents || c.Int64() < -maxMoneyCents {
+		return nil, bad(msgRange)
+	}
+	return Money(c.Int64()), nil
+}
+
+func parseBool(s string) (any, error) {
+	switch strings.ToLower(s) {
+	case "true", "yes", "y", "1":
+		return true, nil
+	case "false", "no", "n", "0":
+		return false, nil
+	}
+	return nil, bad(msgBoolean)
+}
+
+var (
+	reYMD     = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$`)
+	reMDY     = regexp.MustCompile(`^(\d{1,2})[/-](\d{1,2})[/-](\d{4}|\d{2})$`)
+	reCompact = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})$`)
+	reSerial  = regexp.MustCompile(`^\d{1,7}(\.\d+)?$`)
+	reYM      = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})$`)
+	reMY      = regexp.MustCompile(`^(\d{1,2})[-/](\d{4})$`)
+	reYMcomp  = regexp.MustCompile(`^(\d{4})(\d{2})$`)
+	reSept    = regexp.MustCompile(`(?i)\bsept\b`)
+	// reClock is the time of day after a date: 00:16:32, 2:05 PM,
+	// 00:16:32.123Z, 00:16:32 UTC, 00:16:32-08:00.
+	reClock = regexp.MustCompile(`^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp]\.?[Mm]\.?)?\s*(Z|[A-Za-z]{1,5}|[+-]\d{2}(:?\d{2})?)?$`)
+)
+
+// textDateLayouts are dates written with month names, as Excel and people
+// write them. time.Parse matches month names ignoring case.
+var textDateLayouts = []string{
+	"Jan 2, 2006", "January 2, 2006", "Jan 2 2006", "January 2 2006",
+	"2-Jan-2006", "2-Jan-06", "2 Jan 2006", "2 January 2006",
+	"Mon, Jan 2, 2006", "Monday, January 2, 2006",
+}
+
+var textMonthLayouts = []string{
+	"Jan 2006", "January 2006", "Jan-2006", "January-2006", "Jan-06",
+}
+
+func utcDate(y, m, d int) (time.Time, bool) {
+	if m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d { // February 30 rolled over
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func sane(t time.Time) bool { return t.Year() >= minYear && t.Year() <= maxYear }
+
+// fullYear reads a year of two or four digits; two-digit years follow
+// Excel: 00-29 are 2000s, 30-99 are 1900s.
+func fullYear(s string) int {
+	y, _ := strconv.Atoi(s)
+	if len(s) == 2 {
+		if y < 30 {
+			return 2000 + y
+		}
+		return 1900 + y
+	}
+	return y
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// calendarDate reads s as a day; found is false when s is not written as a
+// date at all.
+func calendarDate(s string, o ParseOptions) (t time.Time, found bool) {
+	if m := reYMD.FindStringSubmatch(s); m != nil {
+		t, ok := utcDate(atoi(m[1]), atoi(m[2]), atoi(m[3]))
+		return t, ok
+	}
+	if m := reMDY.FindStringSubmatch(s); m != nil {
+		t, ok := utcDate(fullYear(m[3]), atoi(m[1]), atoi(m[2]))
+		return t, ok
+	}
+	if m := reCompact.FindStringSubmatch(s); m != nil {
+		if t, ok := utcDate(atoi(m[1]), atoi(m[2]), atoi(m[3])); ok && sane(t) {
+			return t, true
+		}
+	}
+	if o.Serial && reSerial.MatchString(s) {
+		f, err := strconv.ParseFloat(s, 64)
+		// Serial 1 is 1900-01-01; 2958465 is 9999-12-31, the last day Excel knows.
+		if err != nil || f >= 2958466 || f < 1 && !o.Date1904 {
+			return time.Time{}, true
+		}
+		d, err := excelize.ExcelDateToTime(f, o.Date1904)
+		if err != nil {
+			return time.Time{}, true
+		}
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC), true
+	}
+	s = reSept.ReplaceAllString(s, "Sep")
+	for _, l := range textDateLayouts {
+		if d, err := time.Parse(l, s); err == nil {
+			return d, true
+		}
+	}
+	// A date and a time of day: keep the date as written (2025-02-12T00:16:32Z
+	// is 2025-02-12).
+	if i := strings.IndexAny(s, "T "); i > 0 {
+		if reClock.MatchString(strings.TrimSpace(s[i+1:])) {
+			return calendarDate(strings.TrimSpace(s[:i]), ParseOptions{})
+		}
+	}
+	return time.Time{}, false
+}
+
+func parseDate(s string, o ParseOptions) (any, error) {
+	t, found := calendarDate(s, o)
+	if !found {
+		return nil, bad(msgDate)
+	}
+	if t.IsZero() || !sane(t) {
+		return nil, bad(msgSaneDate)
+	}
+	return t, nil
+}
+
+func parseMonth(s string, o ParseOptions) (any, error) {
+	first := func(y, m int) (any, error) {
+		t, ok := utcDate(y, m, 1)
+		if !ok {
+			return nil, bad(msgMonth)
+		}
+		if !sane(t) {
+			return nil, bad(msgSaneDate)
+		}
+		return t, nil
+	}
+	if m := reYM.FindStringSubmatch(s); m != nil {
+		return first(atoi(m[1]), atoi(m[2]))
+	}
+	if m := reMY.FindStringSubmatch(s); m != nil {
+		return first(atoi(m[2]), atoi(m[1]))
+	}
+	if m := reYMcomp.FindStringSubmatch(s); m != nil {
+		if y, mo := atoi(m[1]), atoi(m[2]); y >= minYear && y <= maxYear && mo >= 1 && mo <= 12 {
+			return first(y, mo)
+		}
+	}
+	ts := reSept.ReplaceAllString(strings.Replace(s, ".", "", 1), "Sep")
+	for _, l := range textMonthLayouts {
+		if d, err := time.Parse(l, ts); err == nil {
+			return first(d.Year(), int(d.Month()))
+		}
+	}
+	t, found := calendarDate(s, o)
+	if !found {
+		return nil, bad(msgMonth)
+	}
+	if t.IsZero() || !sane(t) {
+		return nil, bad(msgSaneDate)
+	}
+	return first(t.Year(), int(t.Month()))
+}
+
+var (
+	reFYRange = regexp.MustCompile(`^(\d{2}|\d{4})\s*[-/\x{2013}]\s*(\d{2}|\d{4})$`)
+	reFYYear  = regexp.MustCompile(`^(\d{4})(\.0+)?$`)
+	reFYShort = regexp.MustCompile(`^\d{2}$`)
+)
+
+// parseFiscalYear reads FY 2023-24, 2023-24, 2023-2024, FY24, FY2024 or
+// 2024 as the year the fiscal year ends in.
+func parseFiscalYear(s string) (any, error) {
+	u := strings.ToUpper(s)
+	fy := false
+	for _, p := range []string{"FISCAL YEAR", "FY"} {
+		if rest, ok := strings.CutPrefix(u, p); ok {
+			u, fy = strings.TrimSpace(strings.TrimLeft(rest, " -'\u2019")), true
+			break
+		}
+	}
+	end := 0
+	switch {
+	case reFYRange.MatchString(u):
+		m := reFYRange.FindStringSubmatch(u)
+		start := atoi(m[1])
+		if len(m[1]) == 2 {
+			start += 2000
+		}
+		end = atoi(m[2])
+		if len(m[2]) == 2 {
+			end += start / 100 * 100
+			if end < start {
+				end += 100
+			}
+		}
+		if end != start+1 {
+			return nil, bad(msgFiscalYear)
+		}
+	case reFYYear.MatchString(u):
+		end = atoi(reFYYear.FindStringSubmatch(u)[1])
+	case fy && reFYShort.MatchString(u):
+		end = 2000 + atoi(u)
+	default:
+		return nil, bad(msgFiscalYear)
+	}
+	if end < minYear || end > maxYear {
+		return nil, bad(msgFiscalYear)
+	}
+	return int64(end), nil
+}

@@ -1,0 +1,103 @@
+// Package config reads plandash's configuration from command-line flags with
+// environment-variable fallbacks, the same for every subcommand. It returns a
+// value; nothing is kept in package state.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// Config is the configuration of one run.
+type Config struct {
+	Plan string
+	DB   string
+	Addr string
+	// Now fixes the clock (for tests, demos and reproducible status); zero
+	// means the real clock.
+	Now time.Time
+	// Archive is where every imported file is kept by hash.
+	Archive string
+	// Threads and MemoryLimit cap DuckDB.
+	Threads     int
+	MemoryLimit string
+	// LogFormat is text or json.
+	LogFormat string
+}
+
+// Defaults as documented in the README.
+const (
+	DefaultPlan = "data/norwalk-2023-2025.yaml"
+	DefaultDB   = "data/plandash.duckdb"
+	DefaultAddr = ":8080"
+)
+
+// Register adds the common flags to fs, with defaults taken from the
+// environment (getenv) where set.
+func Register(fs *flag.FlagSet, getenv func(string) string) *Raw {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	r := &Raw{}
+	fs.StringVar(&r.Plan, "plan", env("PLANDASH_PLAN", DefaultPlan), "plan file (env PLANDASH_PLAN)")
+	fs.StringVar(&r.DB, "db", env("PLANDASH_DB", DefaultDB), "database file (env PLANDASH_DB)")
+	fs.StringVar(&r.Addr, "addr", env("PLANDASH_ADDR", DefaultAddr), "address to listen on (env PLANDASH_ADDR)")
+	fs.StringVar(&r.Now, "now", env("PLANDASH_NOW", ""), "fixed clock, YYYY-MM-DD or RFC 3339 (env PLANDASH_NOW; default: the real clock)")
+	fs.StringVar(&r.Archive, "archive", env("PLANDASH_ARCHIVE", ""), "archive folder (env PLANDASH_ARCHIVE; default: archive/ beside the database)")
+	fs.IntVar(&r.Threads, "threads", 2, "DuckDB threads")
+	fs.StringVar(&r.MemoryLimit, "memory-limit", env("PLANDASH_MEMORY_LIMIT", "1GB"), "DuckDB memory limit (env PLANDASH_MEMORY_LIMIT)")
+	fs.StringVar(&r.LogFormat, "log-format", env("PLANDASH_LOG_FORMAT", "text"), "log format: text or json (env PLANDASH_LOG_FORMAT)")
+	return r
+}
+
+// Raw holds flag values before they are checked.
+type Raw struct {
+	Plan, DB, Addr, Now, Archive, MemoryLimit, LogFormat string
+	Threads                                              int
+}
+
+// Resolve checks the raw values and returns the configuration.
+func (r *Raw) Resolve() (Config, error) {
+	c := Config{Plan: r.Plan, DB: r.DB, Addr: r.Addr, Archive: r.Archive, Threads: r.Threads, MemoryLimit: r.MemoryLimit, LogFormat: r.LogFormat}
+	if r.Now != "" {
+		t, err := ParseNow(r.Now)
+		if err != nil {
+			return c, err
+		}
+		c.Now = t
+	}
+	if c.Archive == "" {
+		c.Archive = filepath.Join(filepath.Dir(c.DB), "archive")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("config: --log-format must be text or json, not %q", c.LogFormat)
+	}
+	return c, nil
+}
+
+// ParseNow reads a fixed clock: a date (noon UTC, so every time zone agrees
+// on the day) or an RFC 3339 time.
+func ParseNow(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.Add(12 * time.Hour), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("config: --now %q is not YYYY-MM-DD or an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+// Clock returns the time now: the fixed clock when set, else the real one.
+func (c Config) Clock() func() time.Time {
+	if !c.Now.IsZero() {
+		fixed := c.Now
+		return func() time.Time { return fixed }
+	}
+	return time.Now
+}

@@ -1,0 +1,374 @@
+// Package imports is plandash's one writer: every file, URL fetch or form
+// entry goes read -> map -> validate -> archive -> ledger -> load through it,
+// whether it comes from the web, the schedule or the command line.
+package imports
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plandash/plandash/ingest"
+	"github.com/plandash/plandash/internal/plan"
+	"github.com/plandash/plandash/internal/store"
+)
+
+// Sources of an import, as the ledger records them.
+const (
+	SourceCLI    = "command line"
+	SourceUpload = "upload"
+	SourceSample = "sample"
+)
+
+// Importer takes files in.
+type Importer struct {
+	Store   *store.Store
+	Plan    func() *plan.Plan
+	Archive string
+	Now     func() time.Time
+	Log     *slog.Logger
+	// MaxErrors caps the cell errors listed in a report (the total is always given).
+	MaxErrors int
+	// mu serialises imports: one at a time, whatever their origin.
+	mu sync.Mutex
+}
+
+// Request is one file to import.
+type Request struct {
+	Name    string
+	Data    []byte
+	Dataset string // empty: detected from the file's header
+	Source  string
+	User    string
+	DryRun  bool
+	Sample  bool
+}
+
+// Report says what an import did, for people (Text) and programs (JSON).
+type Report struct {
+	ID             int64                `json:"id,omitempty"`
+	Status         string               `json:"status"`
+	File           string               `json:"file"`
+	SHA256         string               `json:"sha256"`
+	Size           int64                `json:"size"`
+	Dataset        string               `json:"dataset,omitempty"`
+	Detected       string               `json:"detected,omitempty"`
+	Sheet          string               `json:"sheet,omitempty"`
+	HeaderRow      int                  `json:"header_row,omitempty"`
+	Mapping        []ingest.ColumnMatch `json:"mapping,omitempty"`
+	Ignored        []string             `json:"ignored_headers,omitempty"`
+	RowsRead       int                  `json:"rows_read"`
+	RowsLoaded     int64                `json:"rows_loaded"`
+	RowsSuperseded int64                `json:"rows_superseded"`
+	ErrorCount     int                  `json:"error_count"`
+	Errors         []string             `json:"errors,omitempty"`
+	Message        string               `json:"message,omitempty"`
+	DryRun         bool                 `json:"dry_run,omitempty"`
+	// Duplicate is the import that already loaded this file, when refused as such.
+	Duplicate int64 `json:"duplicate_of,omitempty"`
+}
+
+// OK reports whether the import loaded (or, in a dry run, would load).
+func (r *Report) OK() bool { return r.Status == store.StatusLoaded || r.Status == store.StatusDryRun }
+
+// Import takes one file in. A file with any bad cell loads nothing; the report
+// lists the cells. The error is for failures of plandash itself (the
+// database, the disk), never for a user's file.
+func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	p := im.Plan()
+	sum := sha256.Sum256(req.Data)
+	rep := &Report{File: req.Name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(req.Data)), DryRun: req.DryRun}
+	opt := ingest.Options{MaxErrors: im.maxErrors(), Place: p.Place}
+
+	ds, res, err := im.read(p, req, opt, rep)
+	if err != nil {
+		var fe *ingest.FileError
+		if errors.As(err, &fe) {
+			rep.Status, rep.Message = store.StatusRejected, fe.Message
+			return rep, nil
+		}
+		return nil, err
+	}
+	rep.Dataset = ds.Name
+	if prior, err := im.Store.InForce(ctx, ds.Name, rep.SHA256); err != nil {
+		return nil, err
+	} else if prior != nil {
+		rep.Status, rep.Duplicate = store.StatusRejected, prior.ID
+		rep.Message = fmt.Sprintf("this file was already loaded into %s by import #%d on %s; undo that import to load it again",
+			ds.Name, prior.ID, prior.Started.In(p.Location()).Format("2006-01-02 15:04"))
+		return rep, nil
+	}
+	fillReport(rep, res)
+
+	rec := &store.Import{Datasets: []string{ds.Name}, Profile: "template", FileName: req.Name, SHA256: rep.SHA256,
+		Size: rep.Size, Source: req.Source, User: req.User, Started: im.Now(), Sample: req.Sample}
+	if !req.DryRun {
+		path, err := im.archive(rep.SHA256, req.Name, req.Data)
+		if err != nil {
+			return nil, err
+		}
+		rec.ArchivePath = path
+		if _, err := im.Store.BeginImport(ctx, rec); err != nil {
+			return nil, err
+		}
+		rep.ID = rec.ID
+	}
+	finish := func(status, msg string) (*Report, error) {
+		rep.Status, rep.Message = status, msg
+		if req.DryRun {
+			return rep, nil
+		}
+		rec.Status, rec.Message, rec.Finished = status, msg, im.Now()
+		rec.RowsRead, rec.RowsLoaded, rec.RowsSuperseded = int64(rep.RowsRead), rep.RowsLoaded, rep.RowsSuperseded
+		rec.ErrorCount, rec.Errors = int64(rep.ErrorCount), rep.Errors
+		if status == store.StatusRejected {
+			rec.RowsRejected = int64(rep.RowsRead)
+		}
+		rec.Report, _ = json.Marshal(rep)
+		if err := im.Store.FinishImport(context.WithoutCancel(ctx), rec); err != nil {
+			return nil, err
+		}
+		return rep, nil
+	}
+
+	if dups := duplicateKeys(ds, res.Batch, opt.MaxErrors); len(dups) > 0 {
+		rep.Errors = append(rep.Errors, dups...)
+		rep.ErrorCount += len(dups)
+	}
+	if rep.ErrorCount > 0 {
+		return finish(store.StatusRejected, fmt.Sprintf("%d problem(s) in the file; nothing was loaded. Correct the cells listed and import the file again.", rep.ErrorCount))
+	}
+	if len(res.Batch.Rows) == 0 {
+		return finish(store.StatusRejected, "the file has a header but no rows of data; nothing was loaded")
+	}
+	rows := make([]store.Row, len(res.Batch.Rows))
+	for i, r := range res.Batch.Rows {
+		rows[i] = store.Row{Sheet: r.Sheet, Line: r.Line, Values: r.Values}
+	}
+	results, err := im.Store.Apply(ctx, rec.ID, []store.Load{{Dataset: ds, Columns: res.Batch.Columns, Rows: rows, Sample: req.Sample}}, req.DryRun)
+	if err != nil {
+		if _, ferr := finish(store.StatusFailed, "the database refused the rows; nothing was loaded: "+err.Error()); ferr != nil {
+			im.Log.Error("import: record failure", "id", rec.ID, "err", ferr)
+		}
+		return nil, err
+	}
+	for _, r := range results {
+		rep.RowsLoaded += r.Added
+		rep.RowsSuperseded += r.Superseded
+	}
+	if req.DryRun {
+		return finish(store.StatusDryRun, fmt.Sprintf("dry run: %d rows would be loaded and %d current rows replaced; nothing was changed", rep.RowsLoaded, rep.RowsSuperseded))
+	}
+	im.Log.Info("import loaded", "id", rec.ID, "dataset", ds.Name, "file", req.Name, "rows", rep.RowsLoaded, "superseded", rep.RowsSuperseded, "source", req.Source)
+	return finish(store.StatusLoaded, fmt.Sprintf("%d rows loaded into %s; %d earlier rows superseded", rep.RowsLoaded, ds.Name, rep.RowsSuperseded))
+}
+
+func (im *Importer) maxErrors() int {
+	if im.MaxErrors > 0 {
+		return im.MaxErrors
+	}
+	return 100
+}
+
+// read maps the file onto the requested dataset, or onto the dataset whose
+// template it matches best when none was named.
+func (im *Importer) read(p *plan.Plan, req Request, opt ingest.Options, rep *Report) (*plan.Dataset, *ingest.Result, error) {
+	r := bytes.NewReader(req.Data)
+	if req.Dataset != "" {
+		ds := p.Datasets[req.Dataset]
+		if ds == nil {
+			names := make([]string, 0, len(p.Datasets))
+			for n := range p.Datasets {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return nil, nil, &ingest.FileError{File: req.Name, Message: fmt.Sprintf("there is no dataset %q in the plan (datasets: %s)", req.Dataset, strings.Join(names, ", "))}
+		}
+		res, err := ingest.ReadTemplate(req.Name, r, int64(len(req.Data)), ds, opt)
+		return ds, res, err
+	}
+	type cand struct {
+		ds  *plan.Dataset
+		res *ingest.Result
+	}
+	var best []cand
+	var firstErr error
+	names := make([]string, 0, len(p.Datasets))
+	for n := range p.Datasets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ds := p.Datasets[n]
+		res, err := ingest.ReadTemplate(req.Name, r, int64(len(req.Data)), ds, opt)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		switch {
+		case len(best) == 0 || len(res.Mapping) > len(best[0].res.Mapping):
+			best = []cand{{ds, res}}
+		case len(res.Mapping) == len(best[0].res.Mapping):
+			best = append(best, cand{ds, res})
+		}
+	}
+	if len(best) == 1 {
+		rep.Detected = fmt.Sprintf("the header matches %d columns of %s", len(best[0].res.Mapping), best[0].ds.Name)
+		return best[0].ds, best[0].res, nil
+	}
+	if len(best) > 1 {
+		var ns []string
+		for _, c := range best {
+			ns = append(ns, c.ds.Name)
+		}
+		return nil, nil, &ingest.FileError{File: req.Name, Message: fmt.Sprintf("the file could be for %s; name the dataset (--dataset)", strings.Join(ns, " or "))}
+	}
+	var fe *ingest.FileError
+	if errors.As(firstErr, &fe) && !strings.Contains(fe.Message, "column") {
+		return nil, nil, firstErr
+	}
+	return nil, nil, &ingest.FileError{File: req.Name, Message: "the file's header matches no dataset of the plan; name the dataset (--dataset) to see which columns are missing"}
+}
+
+func fillReport(rep *Report, res *ingest.Result) {
+	rep.Sheet, rep.HeaderRow, rep.Mapping, rep.Ignored = res.Sheet, res.HeaderRow, res.Mapping, res.Ignored
+	rep.RowsRead, rep.ErrorCount = res.RowsRead, res.ErrorCount
+	for _, e := range res.Errors {
+		rep.Errors = append(rep.Errors, e.String())
+	}
+}
+
+// duplicateKeys finds rows of one file that share a dataset key.
+func duplicateKeys(ds *plan.Dataset, b *ingest.Batch, max int) []string {
+	if len(ds.Key) == 0 || ds.Mode == plan.ModeAppend {
+		return nil
+	}
+	idx := make([]int, 0, len(ds.Key))
+	for _, k := range ds.Key {
+		for i, c := range b.Columns {
+			if c == k {
+				idx = append(idx, i)
+			}
+		}
+	}
+	seen := map[string]ingest.Row{}
+	var out []string
+	var sb strings.Builder
+	for _, r := range b.Rows {
+		sb.Reset()
+		for _, i := range idx {
+			fmt.Fprintf(&sb, "%v\x00", r.Values[i])
+		}
+		k := sb.String()
+		if first, ok := seen[k]; ok {
+			if len(out) < max {
+				out = append(out, fmt.Sprintf("%s row %d: same %s as row %d; each row must have its own %s",
+					r.Sheet, r.Line, strings.Join(ds.Key, ", "), first.Line, strings.Join(ds.Key, ", ")))
+			}
+			continue
+		}
+		seen[k] = r
+	}
+	return out
+}
+
+// archive keeps the file under its hash; an existing copy is left alone.
+func (im *Importer) archive(sha, name string, data []byte) (string, error) {
+	dir := filepath.Join(im.Archive, sha[:2])
+	path := filepath.Join(dir, sha+strings.ToLower(filepath.Ext(name)))
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("imports: archive: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".incoming-*")
+	if err != nil {
+		return "", fmt.Errorf("imports: archive: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("imports: archive: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("imports: archive: %w", err)
+	}
+	tmp.Close()
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("imports: archive: %w", err)
+	}
+	return path, nil
+}
+
+// Text renders the report for the command line.
+func (r *Report) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "file:      %s (%d bytes, sha256 %s)\n", r.File, r.Size, short(r.SHA256))
+	if r.Dataset != "" {
+		fmt.Fprintf(&b, "dataset:   %s", r.Dataset)
+		if r.Detected != "" {
+			fmt.Fprintf(&b, " (detected: %s)", r.Detected)
+		}
+		b.WriteString("\n")
+	}
+	if r.Sheet != "" {
+		fmt.Fprintf(&b, "sheet:     %s, header in row %d\n", r.Sheet, r.HeaderRow)
+	}
+	if len(r.Mapping) > 0 {
+		b.WriteString("columns:  ")
+		for i, m := range r.Mapping {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, " %s -> %s", m.Header, m.Column)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Ignored) > 0 {
+		fmt.Fprintf(&b, "ignored:   %s\n", strings.Join(r.Ignored, ", "))
+	}
+	fmt.Fprintf(&b, "rows:      %d read, %d loaded, %d superseded\n", r.RowsRead, r.RowsLoaded, r.RowsSuperseded)
+	if r.ErrorCount > 0 {
+		fmt.Fprintf(&b, "problems:  %d\n", r.ErrorCount)
+		for _, e := range r.Errors {
+			fmt.Fprintf(&b, "  %s\n", e)
+		}
+		if r.ErrorCount > len(r.Errors) {
+			fmt.Fprintf(&b, "  ... and %d more\n", r.ErrorCount-len(r.Errors))
+		}
+	}
+	id := ""
+	if r.ID > 0 {
+		id = fmt.Sprintf(" (import #%d)", r.ID)
+	}
+	fmt.Fprintf(&b, "result:    %s%s: %s\n", r.Status, id, r.Message)
+	return b.String()
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// Record is a row of the imports ledger.
+type Record = store.Import

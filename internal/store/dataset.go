@@ -1,0 +1,307 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/plandash/plandash/internal/plan"
+)
+
+// System columns every dataset table carries. Fact tables have no primary key
+// or unique constraint: duplicate keys are found before loading.
+const (
+	colImport     = "_import_id"
+	colSheet      = "_sheet"
+	colRow        = "_row"
+	colSample     = "_sample"
+	colSuperseded = "_superseded_by"
+)
+
+// Table is the versioned table of a dataset; View holds its current rows.
+func Table(ds *plan.Dataset) string { return "ds_" + ds.Name }
+
+// View is the name of the view of a dataset's current rows.
+func View(ds *plan.Dataset) string { return "cur_" + ds.Name }
+
+func sqlType(c *plan.Column) string {
+	switch c.Type {
+	case plan.TypeInteger:
+		return "BIGINT"
+	case plan.TypeDecimal:
+		return "DOUBLE"
+	case plan.TypeMoney:
+		return "DECIMAL(18,2)"
+	case plan.TypeDate, plan.TypeMonth:
+		return "DATE"
+	case plan.TypeFiscalYear:
+		return "INTEGER"
+	case plan.TypeBoolean:
+		return "BOOLEAN"
+	}
+	return "VARCHAR"
+}
+
+// EnsureDatasets creates the table and current-rows view of every dataset,
+// adding columns a newer plan file declares. A column whose type changed is
+// refused: its data would not fit.
+func (s *Store) EnsureDatasets(ctx context.Context, datasets map[string]*plan.Dataset) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	for _, ds := range datasets {
+		if err := s.ensureDataset(ctx, ds); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) ensureDataset(ctx context.Context, ds *plan.Dataset) error {
+	existing := map[string]string{}
+	rows, err := s.db.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?`, Table(ds))
+	if err != nil {
+		return fmt.Errorf("store: dataset %s: %w", ds.Name, err)
+	}
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			rows.Close()
+			return err
+		}
+		existing[n] = t
+	}
+	rows.Close()
+	if len(existing) == 0 {
+		var cols []string
+		for _, c := range ds.Columns {
+			cols = append(cols, quoteIdent(c.Name)+" "+sqlType(c))
+		}
+		cols = append(cols, colImport+" BIGINT NOT NULL", colSheet+" VARCHAR", colRow+" INTEGER",
+			colSample+" BOOLEAN NOT NULL DEFAULT false", colSuperseded+" BIGINT")
+		q := fmt.Sprintf("CREATE TABLE %s (%s)", quoteIdent(Table(ds)), strings.Join(cols, ", "))
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: create dataset %s: %w", ds.Name, err)
+		}
+	} else {
+		for _, c := range ds.Columns {
+			have, ok := existing[c.Name]
+			want := sqlType(c)
+			if !ok {
+				q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", quoteIdent(Table(ds)), quoteIdent(c.Name), want)
+				if _, err := s.db.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("store: dataset %s: add column %s: %w", ds.Name, c.Name, err)
+				}
+				continue
+			}
+			if !strings.EqualFold(have, want) {
+				return fmt.Errorf("store: dataset %s: column %s is %s in the database but %s in the plan file; rebuild the database to change a column's type", ds.Name, c.Name, have, want)
+			}
+		}
+	}
+	var cols []string
+	for _, c := range ds.Columns {
+		cols = append(cols, quoteIdent(c.Name))
+	}
+	cols = append(cols, colImport, colSheet, colRow, colSample)
+	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s FROM %s WHERE %s IS NULL",
+		quoteIdent(View(ds)), strings.Join(cols, ", "), quoteIdent(Table(ds)), colSuperseded)
+	if _, err := s.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("store: dataset %s: view: %w", ds.Name, err)
+	}
+	return nil
+}
+
+// Row is one row to load: where it came from and its values in the order of
+// the load's columns.
+type Row struct {
+	Sheet  string
+	Line   int
+	Values []any
+}
+
+// Load describes one dataset's part of an import.
+type Load struct {
+	Dataset *plan.Dataset
+	// Columns name the dataset columns that Values of each row follow.
+	Columns []string
+	Rows    []Row
+	Sample  bool
+}
+
+// LoadResult is what a load did to a dataset.
+type LoadResult struct {
+	Dataset    string
+	Added      int64
+	Superseded int64
+}
+
+// cents is satisfied by money values (ingest.Money), so the store needs no
+// import of the reader.
+type cents interface{ Cents() int64 }
+
+// Apply loads the rows of one import into their datasets in one
+// transaction: rows are appended with the import's id, and the rows they
+// replace (all current rows for mode replace, rows with the same key for
+// upsert; the dataset's sample rows whenever real data arrives) are marked
+// superseded by it. With dryRun the transaction is rolled back after
+// counting. On any error nothing is kept.
+func (s *Store) Apply(ctx context.Context, importID int64, loads []Load, dryRun bool) ([]LoadResult, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: load: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, fmt.Errorf("store: load: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	var results []LoadResult
+	for _, l := range loads {
+		r, err := appendRows(ctx, conn, importID, l)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r)
+	}
+	if dryRun {
+		return results, nil
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, fmt.Errorf("store: load: commit: %w", err)
+	}
+	committed = true
+	return results, nil
+}
+
+func appendRows(ctx context.Context, conn *sql.Conn, importID int64, l Load) (LoadResult, error) {
+	ds := l.Dataset
+	res := LoadResult{Dataset: ds.Name}
+	// The appender fills the table's columns in order: place each value.
+	pos := map[string]int{}
+	for i, c := range l.Columns {
+		pos[c] = i
+	}
+	cols := ds.Columns
+	err := conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", Table(ds))
+		if err != nil {
+			return err
+		}
+		vals := make([]driver.Value, len(cols)+5)
+		for _, r := range l.Rows {
+			for i, c := range cols {
+				vals[i] = nil
+				if j, ok := pos[c.Name]; ok && j < len(r.Values) {
+					v, err := toDriver(c, r.Values[j])
+					if err != nil {
+						app.Close()
+						return fmt.Errorf("%s row %d column %s: %w", r.Sheet, r.Line, c.Name, err)
+					}
+					vals[i] = v
+				}
+			}
+			n := len(cols)
+			vals[n], vals[n+1], vals[n+2], vals[n+3], vals[n+4] = importID, r.Sheet, int32(r.Line), l.Sample, nil
+			if err := app.AppendRow(vals...); err != nil {
+				app.Close()
+				return err
+			}
+			res.Added++
+		}
+		return app.Close()
+	})
+	if err != nil {
+		return res, fmt.Errorf("store: load %s: %w", ds.Name, err)
+	}
+	t := quoteIdent(Table(ds))
+	var where string
+	switch {
+	case ds.Mode == plan.ModeReplace:
+		where = "true"
+	case ds.Mode == plan.ModeUpsert && len(ds.Key) > 0:
+		var eq []string
+		for _, k := range ds.Key {
+			eq = append(eq, fmt.Sprintf("n.%s IS NOT DISTINCT FROM o.%s", quoteIdent(k), quoteIdent(k)))
+		}
+		where = fmt.Sprintf("EXISTS (SELECT 1 FROM %s n WHERE n.%s = $1 AND %s)", t, colImport, strings.Join(eq, " AND "))
+	default:
+		where = "false"
+	}
+	if !l.Sample {
+		where = "(" + where + " OR o." + colSample + ")"
+	}
+	q := fmt.Sprintf("UPDATE %s o SET %s = $1 WHERE o.%s IS NULL AND o.%s <> $1 AND %s", t, colSuperseded, colSuperseded, colImport, where)
+	r, err := conn.ExecContext(ctx, q, importID)
+	if err != nil {
+		return res, fmt.Errorf("store: load %s: supersede: %w", ds.Name, err)
+	}
+	res.Superseded, _ = r.RowsAffected()
+	return res, nil
+}
+
+// toDriver converts a typed value to what the appender takes for the column.
+func toDriver(c *plan.Column, v any) (driver.Value, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch c.Type {
+	case plan.TypeMoney:
+		switch x := v.(type) {
+		case cents:
+			return duckdb.Decimal{Width: 18, Scale: 2, Value: big.NewInt(x.Cents())}, nil
+		case int64:
+			return duckdb.Decimal{Width: 18, Scale: 2, Value: big.NewInt(x * 100)}, nil
+		}
+	case plan.TypeInteger:
+		if x, ok := v.(int64); ok {
+			return x, nil
+		}
+	case plan.TypeFiscalYear:
+		if x, ok := v.(int64); ok {
+			return int32(x), nil
+		}
+	case plan.TypeDecimal:
+		switch x := v.(type) {
+		case float64:
+			return x, nil
+		case int64:
+			return float64(x), nil
+		}
+	case plan.TypeDate, plan.TypeMonth:
+		if x, ok := v.(time.Time); ok {
+			return x, nil
+		}
+	case plan.TypeBoolean:
+		if x, ok := v.(bool); ok {
+			return x, nil
+		}
+	default:
+		if x, ok := v.(string); ok {
+			return x, nil
+		}
+	}
+	return nil, fmt.Errorf("value %v (%T) does not fit type %s", v, v, c.Type)
+}
+
+// CurrentRows counts a dataset's current rows, and how many are sample rows.
+func (s *Store) CurrentRows(ctx context.Context, ds *plan.Dataset) (total, sample int64, err error) {
+	q := fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE %s) FROM %s", colSample, quoteIdent(View(ds)))
+	err = s.db.QueryRowContext(ctx, q).Scan(&total, &sample)
+	if err != nil {
+		err = fmt.Errorf("store: count %s: %w", ds.Name, err)
+	}
+	return
+}

@@ -1,0 +1,170 @@
+// Package web serves plandash's pages and JSON API with Fiber: routes, one
+// file per page group, embedded templates and static assets. It is the only
+// package that imports Fiber.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+
+	"github.com/plandash/plandash/internal/imports"
+	"github.com/plandash/plandash/internal/plan"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Backend is what pages read: indicator queries, the imports that feed a
+// dataset, row counts. The store satisfies it.
+type Backend interface {
+	plan.Source
+	Feeding(ctx context.Context, ds *plan.Dataset) ([]*imports.Record, error)
+	CurrentRows(ctx context.Context, ds *plan.Dataset) (total, sample int64, err error)
+	Ping(ctx context.Context) error
+}
+
+// Deps are the server's dependencies.
+type Deps struct {
+	Plan    func() *plan.Plan
+	Backend Backend
+	Now     func() time.Time
+	Log     *slog.Logger
+	// QueryTimeout bounds each widget's queries (fasthttp does not cancel a
+	// request's context when the client leaves).
+	QueryTimeout time.Duration
+	Version      string
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Deps
+	tmpl   map[string]*template.Template
+	bundle *i18n.Bundle
+}
+
+// New builds the Fiber app with every route.
+func New(d Deps) (*fiber.App, error) {
+	if d.QueryTimeout == 0 {
+		d.QueryTimeout = 10 * time.Second
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	b, err := newBundle()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, bundle: b}
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "plandash",
+		DisableStartupMessage: true,
+		Immutable:             true,
+		ErrorHandler:          s.handleError,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+	})
+	s.routes(app)
+	return app, nil
+}
+
+func (s *Server) routes(app *fiber.App) {
+	app.Use(recover.New())
+	app.Use(requestid.New())
+	app.Use(s.logRequests)
+	app.Use(helmet.New(helmet.Config{
+		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+			"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+		ReferrerPolicy:            "same-origin",
+		CrossOriginEmbedderPolicy: "unsafe-none",
+	}))
+	app.Use(compress.New())
+	static, _ := fs.Sub(staticFS, "static")
+	app.Use("/static", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		return c.Next()
+	}, filesystem.New(filesystem.Config{Root: http.FS(static)}))
+
+	app.Get("/", s.scorecard)
+	app.Get("/goals/:id", s.goalPage)
+	app.Get("/indicators/:id", s.indicatorPage)
+	app.Get("/healthz", s.healthz)
+	api := app.Group("/api/v1")
+	api.Get("/plan", s.apiPlan)
+	api.Get("/indicators", s.apiIndicators)
+	api.Get("/indicators/:id", s.apiIndicator)
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+func (s *Server) logRequests(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	status := c.Response().StatusCode()
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		status = fe.Code
+	}
+	s.Log.Debug("request", "method", c.Method(), "path", c.Path(), "status", status,
+		"ms", time.Since(start).Milliseconds(), "request_id", c.GetRespHeader(fiber.HeaderXRequestID))
+	return err
+}
+
+// handleError is the one place errors become responses: a user's mistake
+// (an unknown id) gets its status and a page that says what to do; anything
+// else is logged and gets a plain 500 page, never a stack trace.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	code := fiber.StatusInternalServerError
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code = fe.Code
+	}
+	if code >= 500 {
+		s.Log.Error("request failed", "path", c.Path(), "err", err, "request_id", c.GetRespHeader(fiber.HeaderXRequestID))
+	}
+	w := s.words(c)
+	title, body := w.T("error.internal.title", nil), w.T("error.internal.body", nil)
+	if code == fiber.StatusNotFound {
+		title, body = w.T("error.not_found.title", nil), w.T("error.not_found.body", nil)
+	} else if code < 500 && fe != nil {
+		title, body = http.StatusText(code), fe.Message
+	}
+	if strings.HasPrefix(c.Path(), "/api/") || strings.HasPrefix(c.Path(), "/healthz") {
+		return c.Status(code).JSON(fiber.Map{"error": title, "message": body, "status": code})
+	}
+	c.Status(code)
+	return s.render(c, "error", pageData{Title: title, Data: map[string]any{"Code": code, "Title": title, "Body": body}})
+}
+
+func (s *Server) words(c *fiber.Ctx) *words {
+	// English first; the catalog decides once more languages are added.
+	tags, _, _ := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
+	m := language.NewMatcher(s.bundle.LanguageTags())
+	tag, _, _ := m.Match(append(tags, language.English)...)
+	base, _ := tag.Base()
+	return newWords(s.bundle, language.Make(base.String()))
+}
+
+func (s *Server) ctx(c *fiber.Ctx) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.QueryTimeout)
+}
