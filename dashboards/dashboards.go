@@ -130,15 +130,26 @@ func IndicatorChart(id string, v View, w Words, print bool) (Chart, error) {
 				charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.55)}))
 		}
 	} else {
+		// A year to date is drawn apart from the complete years, so that a
+		// partial total does not read as a collapse.
 		data := make([]opts.LineData, len(s.Points))
+		partial := make([]opts.LineData, len(s.Points))
+		hasPartial := false
 		for i, pt := range s.Points {
-			data[i] = dataValue(pt.Value)
+			data[i], partial[i] = dataValue(pt.Value), dataValue(nil)
 			if pt.Value != nil {
 				points++
+			}
+			if in.ToDate && pt.Partial && pt.Value != nil {
+				data[i], partial[i], hasPartial = dataValue(nil), dataValue(pt.Value), true
 			}
 		}
 		line.AddSeries(title, data, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(data) <= 40)}),
 			charts.WithLineStyleOpts(opts.LineStyle{Width: 2.5}))
+		if hasPartial {
+			line.AddSeries(w.T("chart.to_date", nil), partial, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), Symbol: "circle", SymbolSize: 12}),
+				charts.WithItemStyleOpts(opts.ItemStyle{Color: Palette[4]}))
+		}
 	}
 	var target, expected []opts.LineData
 	hasT, hasE := false, false

@@ -205,7 +205,14 @@ func checkZip(name string, data io.ReaderAt, size int64, unzipLimit int64) error
 	}
 	var total uint64
 	for _, f := range zr.File {
-		total += f.UncompressedSize64
+		// excelize allocates each part's declared size before inflating it,
+		// so a header claiming more than its data can hold is refused here.
+		// Deflate inflates at most about 1032 to 1.
+		c, u := f.CompressedSize64, f.UncompressedSize64
+		if c > uint64(size) || (f.Method == zip.Store && u != c) || (f.Method != zip.Store && u > c*1100+1024) {
+			return fileErr(name, "the workbook is damaged (its part %q claims an impossible size); open it in Excel, save it again as .xlsx and upload that", shorten(f.Name, 80))
+		}
+		total += u
 	}
 	switch {
 	case has("xl/workbook.xml"):

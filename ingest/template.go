@@ -159,10 +159,18 @@ func ReadTemplate(name string, data io.ReaderAt, size int64, ds *plan.Dataset, o
 	}
 	if len(missing) > 0 {
 		var found []string
+		more := 0
 		for _, c := range hrow.Cells {
 			if t := strings.TrimSpace(c); t != "" {
+				if len(found) == 20 {
+					more++
+					continue
+				}
 				found = append(found, shorten(t, 40))
 			}
+		}
+		if more > 0 {
+			found = append(found, fmt.Sprintf("and %d more", more))
 		}
 		return nil, fileErr(name, "%s: required columns missing: %s; the header row has: %s. Add the missing columns to the header row (a column's name, title or alias)",
 			loc, describeColumns(missing), strings.Join(found, ", "))

@@ -420,8 +420,8 @@ func calendarDate(s string, o ParseOptions) (t time.Time, found bool) {
 	}
 	// A date and a time of day: keep the date as written (2025-02-12T00:16:32Z
 	// is 2025-02-12).
-	if i := strings.IndexAny(s, "T "); i > 0 {
-		if reClock.MatchString(strings.TrimSpace(s[i+1:])) {
+	for i := 1; i < len(s); i++ {
+		if (s[i] == 'T' || s[i] == ' ') && reClock.MatchString(strings.TrimSpace(s[i+1:])) {
 			return calendarDate(strings.TrimSpace(s[:i]), ParseOptions{})
 		}
 	}

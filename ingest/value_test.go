@@ -105,6 +105,7 @@ func TestParseValue(t *testing.T) {
 		{plan.TypeDate, "2025-02-12T23:16:32-08:00", ParseOptions{}, day(2025, 2, 12), ""},
 		{plan.TypeDate, "3/31/2025 2:05 PM", ParseOptions{}, day(2025, 3, 31), ""},
 		{plan.TypeDate, "Mar 31, 2025", ParseOptions{}, day(2025, 3, 31), ""},
+		{plan.TypeDate, "March 31, 2025 10:00 AM", ParseOptions{}, day(2025, 3, 31), ""},
 		{plan.TypeDate, "31-Mar-2025", ParseOptions{}, day(2025, 3, 31), ""},
 		{plan.TypeDate, "20250331", ParseOptions{}, day(2025, 3, 31), ""},
 		{plan.TypeDate, "45747", xl, day(2025, 3, 31), ""},

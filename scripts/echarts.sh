@@ -148,6 +148,10 @@ Nothing was changed. If VERSION was bumped on purpose, rerun with
 	mkdir -p "$VENDOR_DIR"
 	cp -- "$pkg/dist/$JS_NAME" "$VENDOR_DIR/$JS_NAME"
 	cp -- "$pkg/LICENSE" "$VENDOR_DIR/ECHARTS-LICENSE"
+	# Parts of ECharts come from d3 (BSD-3-Clause): its licence travels too.
+	if [ -f "$pkg/licenses/LICENSE-d3" ]; then
+		cp -- "$pkg/licenses/LICENSE-d3" "$VENDOR_DIR/ECHARTS-LICENSE-d3"
+	fi
 	if [ -f "$pkg/NOTICE" ]; then
 		cp -- "$pkg/NOTICE" "$VENDOR_DIR/ECHARTS-NOTICE"
 	else

@@ -103,7 +103,7 @@ type tab struct {
 func newTab(t *testing.T, b *browser) *tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx)
-	ctx, cancel2 := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancel2 := context.WithTimeout(ctx, 5*time.Minute)
 	tb := &tab{ctx: ctx, cancel: func() { cancel2(); cancel() }, hosts: map[string]bool{}}
 	err := chromedp.Listen(ctx, func(ev any) {
 		tb.mu.Lock()
@@ -149,6 +149,7 @@ func newTab(t *testing.T, b *browser) *tab {
 	return tb
 }
 
+// problems returns what was recorded since the last call, and forgets it.
 func (tb *tab) problems() ([]string, []string) {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
@@ -156,7 +157,9 @@ func (tb *tab) problems() ([]string, []string) {
 	for h := range tb.hosts {
 		hosts = append(hosts, h)
 	}
-	return append([]string{}, tb.errors...), hosts
+	errs := tb.errors
+	tb.errors, tb.hosts = nil, map[string]bool{}
+	return errs, hosts
 }
 
 // chartInfo is what the page's chart starter reports of each chart.
@@ -188,9 +191,8 @@ func screenshotDir(t *testing.T) string {
 // visit opens a page, waits until its charts say they are drawn, checks
 // that every chart has data and that nothing went wrong, and saves a
 // screenshot.
-func visit(t *testing.T, b *browser, base, path, shot string) []chartInfo {
+func visit(t *testing.T, tb *tab, base, path, shot string) []chartInfo {
 	t.Helper()
-	tb := newTab(t, b)
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -201,11 +203,11 @@ func visit(t *testing.T, b *browser, base, path, shot string) []chartInfo {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(70))
+	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("%s: screenshot: %v", path, err)
 	}
-	if err := os.WriteFile(filepath.Join(screenshotDir(t), shot+".jpg"), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(screenshotDir(t), shot+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	errs, hosts := tb.problems()
@@ -232,15 +234,16 @@ func TestBrowserEveryPage(t *testing.T) {
 	base := "http://" + s.Addr()
 	p := s.plan
 
-	charts := visit(t, b, base, "/", "scorecard")
+	tb := newTab(t, b)
+	charts := visit(t, tb, base, "/", "scorecard")
 	if len(charts) != len(p.Indicators) {
 		t.Errorf("scorecard drew %d charts, want one sparkline per indicator (%d)", len(charts), len(p.Indicators))
 	}
 	for _, g := range p.Goals {
-		visit(t, b, base, "/goals/"+g.ID, "goal-"+g.ID)
+		visit(t, tb, base, "/goals/"+g.ID, "goal-"+g.ID)
 	}
 	for _, in := range p.Indicators {
-		charts := visit(t, b, base, "/indicators/"+in.ID, "indicator-"+in.ID)
+		charts := visit(t, tb, base, "/indicators/"+in.ID, "indicator-"+in.ID)
 		found := false
 		for _, c := range charts {
 			if c.ID == "chart-"+in.ID {

@@ -144,10 +144,10 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 		return rep, nil
 	}
 
-	if dups := duplicateKeys(ds, res.Batch, opt.MaxErrors); len(dups) > 0 {
-		rep.Errors = append(rep.Errors, dups...)
-		rep.ErrorCount += len(dups)
-	}
+	// Duplicates are listed in the room the cell errors leave, and all counted.
+	dups, ndup := duplicateKeys(ds, res.Batch, opt.MaxErrors-len(rep.Errors))
+	rep.Errors = append(rep.Errors, dups...)
+	rep.ErrorCount += ndup
 	if rep.ErrorCount > 0 {
 		return finish(store.StatusRejected, fmt.Sprintf("%d problem(s) in the file; nothing was loaded. Correct the cells listed and import the file again.", rep.ErrorCount))
 	}
@@ -253,10 +253,11 @@ func fillReport(rep *Report, res *ingest.Result) {
 	}
 }
 
-// duplicateKeys finds rows of one file that share a dataset key.
-func duplicateKeys(ds *plan.Dataset, b *ingest.Batch, max int) []string {
+// duplicateKeys finds rows of one file that share a dataset key: the first
+// max of them described, and how many there are.
+func duplicateKeys(ds *plan.Dataset, b *ingest.Batch, max int) ([]string, int) {
 	if len(ds.Key) == 0 || ds.Mode == plan.ModeAppend {
-		return nil
+		return nil, 0
 	}
 	idx := make([]int, 0, len(ds.Key))
 	for _, k := range ds.Key {
@@ -268,6 +269,7 @@ func duplicateKeys(ds *plan.Dataset, b *ingest.Batch, max int) []string {
 	}
 	seen := map[string]ingest.Row{}
 	var out []string
+	n := 0
 	var sb strings.Builder
 	for _, r := range b.Rows {
 		sb.Reset()
@@ -276,6 +278,7 @@ func duplicateKeys(ds *plan.Dataset, b *ingest.Batch, max int) []string {
 		}
 		k := sb.String()
 		if first, ok := seen[k]; ok {
+			n++
 			if len(out) < max {
 				out = append(out, fmt.Sprintf("%s row %d: same %s as row %d; each row must have its own %s",
 					r.Sheet, r.Line, strings.Join(ds.Key, ", "), first.Line, strings.Join(ds.Key, ", ")))
@@ -284,7 +287,7 @@ func duplicateKeys(ds *plan.Dataset, b *ingest.Batch, max int) []string {
 		}
 		seen[k] = r
 	}
-	return out
+	return out, n
 }
 
 // archive keeps the file under its hash; an existing copy is left alone.

@@ -44,11 +44,11 @@ func goalView(g *plan.Goal, p *plan.Plan, vms map[string]*indicatorVM, w *words)
 	gv := goalVM{G: g}
 	gi := pick(g.ID)
 	gr := rollup(gi)
-	gv.Badge, gv.RollupText = rollupBadge(gr.Status, w), rollupText(gr, w)
+	gv.Badge, gv.RollupText = rollupBadge(gr, w), rollupText(gr, w)
 	for _, o := range g.Objectives {
 		ov := objectiveVM{O: o, Indicators: pick(o.ID)}
 		r := rollup(ov.Indicators)
-		ov.Badge, ov.RollupText = rollupBadge(r.Status, w), rollupText(r, w)
+		ov.Badge, ov.RollupText = rollupBadge(r, w), rollupText(r, w)
 		for _, st := range o.Strategies {
 			sv := strategyVM{S: st, Indicators: pick(st.ID)}
 			if len(sv.Indicators) == 0 {

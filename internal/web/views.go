@@ -30,7 +30,11 @@ func statusBadge(a plan.Assessment, w *words) badge {
 	return badge{Class: "status-" + cssName(key), Icon: statusIcons[key], Text: dashboards.StatusText(a, w)}
 }
 
-func rollupBadge(st plan.Status, w *words) badge {
+func rollupBadge(r plan.Rollup, w *words) badge {
+	if r.Total == 0 {
+		return badge{Class: "status-no-target", Icon: "–", Text: w.T("rollup.no_indicators", nil)}
+	}
+	st := r.Status
 	return badge{Class: "status-" + cssName(string(st)), Icon: statusIcons[string(st)], Text: w.T("status."+string(st), nil)}
 }
 
@@ -66,7 +70,7 @@ type indicatorVM struct {
 // timeout: one failing indicator shows its error and does not break the page.
 func (s *Server) computeIndicators(ins []*plan.Indicator, w *words, public, print bool) []*indicatorVM {
 	p := s.Plan()
-	now := s.Now()
+	now := s.Now().In(p.Location())
 	out := make([]*indicatorVM, len(ins))
 	var wg sync.WaitGroup
 	for i, in := range ins {
@@ -137,7 +141,7 @@ func rollup(vms []*indicatorVM) plan.Rollup {
 
 func rollupText(r plan.Rollup, w *words) string {
 	if r.Total == 0 {
-		return w.T("rollup.none", nil)
+		return ""
 	}
 	s := w.T("rollup.counts", map[string]any{"Total": r.Total, "OnTrack": r.Counts[plan.OnTrack], "AtRisk": r.Counts[plan.AtRisk],
 		"OffTrack": r.Counts[plan.OffTrack], "Other": r.Counts[plan.NoTarget] + r.Counts[plan.NoData]})

@@ -16,8 +16,12 @@
  *
  *   <script type="application/json" id="chart-XYZ-options">{...}</script>
  *
+ * (A JSON string holding that JSON, as html/template writes a Go string there,
+ * is accepted too. Escape "<" as \u003c, which encoding/json does by default.)
+ *
  * Optional container attributes: data-renderer="svg" forces the SVG renderer.
  * <html data-print="1"> (print/PDF mode) forces SVG and disables animation.
+ * prefers-reduced-motion: reduce also disables animation.
  *
  * Named formatters: a string "fmt:NAME" as the value of a `formatter` or
  * `valueFormatter` property anywhere in the option tree is replaced with a
@@ -59,6 +63,10 @@
 
   function isPrintMode() {
     return root.dataset.print === '1';
+  }
+
+  function prefersReducedMotion() {
+    return !!(window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches);
   }
 
   // ---------------------------------------------------------------------
@@ -313,7 +321,13 @@
     if (!island) {
       throw new Error('options data island #' + islandId + ' not found');
     }
-    return JSON.parse(island.textContent);
+    var parsed = JSON.parse(island.textContent);
+    if (typeof parsed === 'string') {
+      // html/template emits a Go string in a JSON <script> as a quoted JSON
+      // string; accept that (double-encoded) form too.
+      parsed = JSON.parse(parsed);
+    }
+    return parsed;
   }
 
   function initChart(el) {
@@ -331,7 +345,7 @@
     resolveFormatters(option, '', 0);
 
     var printMode = isPrintMode();
-    if (printMode) {
+    if (printMode || prefersReducedMotion()) {
       option.animation = false;
     }
     var renderer = printMode || el.getAttribute('data-renderer') === 'svg' ? 'svg' : 'canvas';
