@@ -295,11 +295,13 @@ func (s *csvSheet) Next() (RawRow, error) {
 	}
 	// encoding/csv skips empty lines; Excel shows them as rows, so count
 	// them to keep row numbers the ones the user sees.
-	start, _ := s.r.FieldPos(0)
-	s.row += 1 + max(start-s.endLine-1, 0)
-	if n := len(rec); n > 0 {
+	if n := len(rec); n > 0 { // encoding/csv never returns an empty record; FieldPos would panic on one
+		start, _ := s.r.FieldPos(0)
+		s.row += 1 + max(start-s.endLine-1, 0)
 		last, _ := s.r.FieldPos(n - 1)
 		s.endLine = last + strings.Count(rec[n-1], "\n")
+	} else {
+		s.row++
 	}
 	return RawRow{Line: s.row, Cells: rec}, nil
 }

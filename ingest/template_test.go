@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/plandash/plandash/internal/plan"
 	"github.com/xuri/excelize/v2"
@@ -493,6 +494,21 @@ func TestCSVFiles(t *testing.T) {
 			t.Errorf("rows %v errors %v", rowValues(res.Batch), errorStrings(res))
 		}
 	})
+	t.Run("UTF-16 tab-separated", func(t *testing.T) {
+		// Excel's "Unicode Text" format.
+		text := "Station ID\tOpen Date\tCity\r\n152031\t6/15/2021\tSão Paulo\r\n"
+		b := []byte{0xFF, 0xFE}
+		for _, u := range utf16.Encode([]rune(text)) {
+			b = append(b, byte(u), byte(u>>8))
+		}
+		res, err := read("ev.txt", b, builtin(t, "ev_chargers"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Delimiter != '\t' || len(res.Batch.Rows) != 1 || res.Batch.Rows[0].Values[3] != "São Paulo" {
+			t.Errorf("delimiter %q rows %v errors %v", res.Delimiter, rowValues(res.Batch), errorStrings(res))
+		}
+	})
 	t.Run("row numbers", func(t *testing.T) {
 		res, err := readFile(t, "testdata/ev_rows.csv", builtin(t, "ev_chargers"), Options{})
 		if err != nil {
@@ -555,6 +571,7 @@ func TestFileKinds(t *testing.T) {
 		{"revenue.pdf", []byte("%PDF-1.7\n"), "this is a PDF, not a spreadsheet; export the data as .xlsx or .csv from the system that made it"},
 		{"revenue.xls", []byte("<html><table><tr><td>FY</td></tr></table></html>"), "this is a web page (HTML), not a spreadsheet, though some systems export it under a spreadsheet name; open it in Excel and save it as .xlsx"},
 		{"revenue.csv", []byte{0x89, 'P', 'N', 'G', 0, 0, 0, 0}, "this is not a spreadsheet or a CSV file (it holds binary data); upload an .xlsx or .csv file"},
+		{"revenue.xlsx", []byte("PK\x03\x04 cut short"), "this looks like a zip archive or workbook but it is damaged (zip: not a valid zip file); open it in Excel, save it again as .xlsx and upload that"},
 	}
 	for _, tt := range tests {
 		_, err := read(tt.name, tt.data, ds, Options{})

@@ -111,7 +111,7 @@ func ParseValue(typ, raw string, o ParseOptions) (any, error) {
 	if IsMissing(s) {
 		return nil, nil
 	}
-	if excelErrors[strings.ToUpper(s)] {
+	if s[0] == '#' && excelErrors[strings.ToUpper(s)] {
 		return nil, bad(msgExcelError)
 	}
 	if !utf8.ValidString(s) {
@@ -138,15 +138,22 @@ func ParseValue(typ, raw string, o ParseOptions) (any, error) {
 	return nil, bad("has a column type plandash does not know (" + typ + ")")
 }
 
+// number is a decimal number exactly as written: digits × 10^exp.
+type number struct {
+	neg     bool
+	digits  string // without separators or leading zeros; "" is zero
+	exp     int
+	percent bool // written with %, already counted in exp
+}
+
 // parseNumber reads a number as people and spreadsheets write it: 1234,
 // 1,234.56, -1.5e3, (1,234) for a negative, $1,234.56, 72.6%. Commas must
-// group thousands, so "1,2.34" is refused rather than guessed at. The value
-// is exact; percent reports a trailing %, already divided into the value.
-func parseNumber(s string) (r *big.Rat, percent bool, ok bool) {
+// group thousands, so "1,2.34" is refused rather than guessed at.
+func parseNumber(s string) (n number, ok bool) {
 	neg := false
 	cutPercent := func() {
-		if !percent && strings.HasSuffix(s, "%") {
-			percent = true
+		if !n.percent && strings.HasSuffix(s, "%") {
+			n.percent = true
 			s = strings.TrimSpace(s[:len(s)-1])
 		}
 	}
@@ -167,64 +174,105 @@ func parseNumber(s string) (r *big.Rat, percent bool, ok bool) {
 		s, sign = cutSign(s)
 	}
 	if sign != 0 && neg {
-		return nil, false, false // "(-12)" is not a way of writing a number
+		return n, false // "(-12)" is not a way of writing a number
 	}
-	if sign == '-' {
-		neg = true
-	}
-	if dollar && percent {
-		return nil, false, false
+	if dollar && n.percent {
+		return n, false
 	}
 	mant, exp, hasExp := strings.Cut(s, "e")
 	if !hasExp {
 		mant, exp, hasExp = strings.Cut(s, "E")
 	}
-	intPart, frac, hasDot := strings.Cut(mant, ".")
+	intPart, frac, _ := strings.Cut(mant, ".")
 	if intPart == "" && frac == "" {
-		return nil, false, false
+		return n, false
 	}
-	if !validInt(intPart) || !allDigits(frac) || (hasDot && strings.Contains(frac, ",")) {
-		return nil, false, false
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	b.WriteString(strings.ReplaceAll(intPart, ",", ""))
-	if intPart == "" {
-		b.WriteByte('0')
-	}
-	if frac != "" {
-		b.WriteByte('.')
-		b.WriteString(frac)
+	if !validInt(intPart) || !allDigits(frac) {
+		return n, false
 	}
 	if hasExp {
 		e := strings.TrimPrefix(strings.TrimPrefix(exp, "+"), "-")
 		// A bounded exponent keeps big.Rat from building 10^1000000000.
 		if e == "" || len(e) > 3 || !allDigits(e) {
-			return nil, false, false
+			return n, false
 		}
-		b.WriteByte('e')
-		b.WriteString(exp)
+		n.exp, _ = strconv.Atoi(exp)
 	}
-	r, ok = new(big.Rat).SetString(b.String())
-	if !ok {
-		return nil, false, false
+	n.digits = strings.TrimLeft(strings.ReplaceAll(intPart, ",", "")+frac, "0")
+	n.exp -= len(frac)
+	if n.percent {
+		n.exp -= 2
 	}
-	if percent {
-		r.Quo(r, big.NewRat(100, 1))
-	}
-	return r, percent, true
+	n.neg = neg || sign == '-'
+	return n, true
 }
 
-// cutSign removes a leading + or - (or the Unicode minus sign).
+// text is the number in Go's syntax: -12345e-2.
+func (n number) text() string {
+	if n.digits == "" {
+		return "0"
+	}
+	sign := ""
+	if n.neg {
+		sign = "-"
+	}
+	return sign + n.digits + "e" + strconv.Itoa(n.exp)
+}
+
+func (n number) rat() *big.Rat {
+	r, ok := new(big.Rat).SetString(n.text())
+	if !ok { // cannot happen: text is digits and a small exponent
+		return new(big.Rat)
+	}
+	return r
+}
+
+// scaled is the number × 10^shift rounded half away from zero, when it fits
+// an int64 cheaply; ok is false when it needs big arithmetic or does not fit.
+func (n number) scaled(shift int) (v int64, exact, ok bool) {
+	if n.digits == "" {
+		return 0, true, true
+	}
+	if len(n.digits) > 18 {
+		return 0, false, false
+	}
+	m, _ := strconv.ParseInt(n.digits, 10, 64)
+	e := n.exp + shift
+	switch {
+	case e >= 0:
+		for ; e > 0; e-- {
+			if m > math.MaxInt64/10 {
+				return 0, false, false
+			}
+			m *= 10
+		}
+		exact = true
+	case e < -18:
+		m, exact = 0, false // m < 10^18 and the divisor is larger: rounds to 0
+	default:
+		div := int64(1)
+		for ; e < 0; e++ {
+			div *= 10
+		}
+		q, r := m/div, m%div
+		if 2*r >= div {
+			q++
+		}
+		m, exact = q, r == 0
+	}
+	if n.neg {
+		m = -m
+	}
+	return m, exact, true
+}
+
 func cutSign(s string) (string, byte) {
 	switch {
 	case strings.HasPrefix(s, "-"):
 		return strings.TrimSpace(s[1:]), '-'
 	case strings.HasPrefix(s, "+"):
 		return strings.TrimSpace(s[1:]), '+'
-	case strings.HasPrefix(s, "\u2212"):
+	case strings.HasPrefix(s, "\u2212"): // the minus sign
 		return strings.TrimSpace(s[len("\u2212"):]), '-'
 	}
 	return s, 0
@@ -276,48 +324,60 @@ func roundRat(r *big.Rat) *big.Int {
 var noiseScale = big.NewRat(1, 1_000_000_000)
 
 func parseInteger(s string) (any, error) {
-	r, _, ok := parseNumber(s)
+	n, ok := parseNumber(s)
 	if !ok {
 		return nil, bad(msgNumber)
 	}
-	n := roundRat(r)
+	if v, exact, ok := n.scaled(0); ok && exact {
+		return v, nil
+	}
+	r := n.rat()
+	i := roundRat(r)
 	if !r.IsInt() {
-		d := new(big.Rat).Sub(r, new(big.Rat).SetInt(n))
+		d := new(big.Rat).Sub(r, new(big.Rat).SetInt(i))
 		if d.Abs(d).Cmp(noiseScale) >= 0 {
 			return nil, bad(msgWhole)
 		}
 	}
-	if !n.IsInt64() {
+	if !i.IsInt64() {
 		return nil, bad(msgRange)
 	}
-	return n.Int64(), nil
+	return i.Int64(), nil
 }
 
 func parseDecimal(s string) (any, error) {
-	r, _, ok := parseNumber(s)
+	n, ok := parseNumber(s)
 	if !ok {
 		return nil, bad(msgNumber)
 	}
-	f, _ := r.Float64()
-	if math.IsInf(f, 0) || math.IsNaN(f) {
+	// ParseFloat rounds correctly; underflow is zero, overflow an error.
+	f, err := strconv.ParseFloat(n.text(), 64)
+	if err != nil && (math.IsInf(f, 0) || math.IsNaN(f)) {
 		return nil, bad(msgRange)
 	}
 	return f, nil
 }
 
 func parseMoney(s string) (any, error) {
-	r, percent, ok := parseNumber(s)
+	n, ok := parseNumber(s)
 	if !ok {
 		return nil, bad(msgNumber)
 	}
-	if percent {
+	if n.percent {
 		return nil, bad(msgPercentCash)
 	}
-	c := roundRat(new(big.Rat).Mul(r, big.NewRat(100, 1)))
-	if !c.IsInt64() || c.Int64() > maxMoneyCents || c.Int64() < -maxMoneyCents {
+	c, _, ok := n.scaled(2)
+	if !ok {
+		r := roundRat(new(big.Rat).Mul(n.rat(), big.NewRat(100, 1)))
+		if !r.IsInt64() {
+			return nil, bad(msgRange)
+		}
+		c = r.Int64()
+	}
+	if c > maxMoneyCents || c < -maxMoneyCents {
 		return nil, bad(msgRange)
 	}
-	return Money(c.Int64()), nil
+	return Money(c), nil
 }
 
 func parseBool(s string) (any, error) {

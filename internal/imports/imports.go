@@ -103,7 +103,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 		return nil, err
 	}
 	rep.Dataset = ds.Name
-	if prior, err := im.Store.InForce(ctx, ds.Name, rep.SHA256); err != nil {
+	if prior, err := im.Store.InForce(ctx, ds, rep.SHA256); err != nil {
 		return nil, err
 	} else if prior != nil {
 		rep.Status, rep.Duplicate = store.StatusRejected, prior.ID

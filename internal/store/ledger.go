@@ -155,20 +155,19 @@ func (s *Store) Imports(ctx context.Context, dataset string, limit int) ([]*Impo
 }
 
 // InForce returns the loaded import of the same file (by hash) into the
-// dataset whose rows are still current, or nil.
-func (s *Store) InForce(ctx context.Context, dataset, sha string) (*Import, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+importCols+` FROM imports WHERE sha256 = ? AND status = 'loaded'
-		AND list_contains(string_split(datasets, ','), ?) ORDER BY id DESC`, sha, dataset)
+// dataset while some of its rows are still current there, or nil. A file
+// whose rows were all superseded or undone may be loaded again.
+func (s *Store) InForce(ctx context.Context, ds *plan.Dataset, sha string) (*Import, error) {
+	q := fmt.Sprintf(`SELECT `+importCols+` FROM imports WHERE sha256 = ? AND status = 'loaded'
+		AND list_contains(string_split(datasets, ','), ?)
+		AND EXISTS (SELECT 1 FROM %s c WHERE c.%s = imports.id) ORDER BY id DESC LIMIT 1`, quoteIdent(View(ds)), colImport)
+	rows, err := s.db.QueryContext(ctx, q, sha, ds.Name)
 	if err != nil {
 		return nil, fmt.Errorf("store: in force: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		im, err := scanImport(rows)
-		if err != nil {
-			return nil, err
-		}
-		return im, nil
+	if rows.Next() {
+		return scanImport(rows)
 	}
 	return nil, rows.Err()
 }

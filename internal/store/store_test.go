@@ -287,15 +287,31 @@ func TestInForceAndFeeding(t *testing.T) {
 	}
 	im.Status = StatusLoaded
 	s.FinishImport(ctx, im)
-	got, err := s.InForce(ctx, ds.Name, "abc")
+	got, err := s.InForce(ctx, ds, "abc")
 	if err != nil || got == nil || got.ID != id {
 		t.Fatalf("in force: %v %v", got, err)
 	}
-	if got, _ := s.InForce(ctx, "revenue", "abc"); got != nil {
+	rev := builtin(t, "revenue")
+	if err := s.EnsureDatasets(ctx, map[string]*plan.Dataset{"revenue": rev}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.InForce(ctx, rev, "abc"); got != nil {
 		t.Fatal("a file is in force for a dataset it was not loaded into")
 	}
 	feed, err := s.Feeding(ctx, ds)
 	if err != nil || len(feed) != 1 || feed[0].ID != id {
 		t.Fatalf("feeding: %v %v", feed, err)
+	}
+	// Once a later import has superseded all its rows, the file is no longer
+	// in force and may be loaded again.
+	later := &Import{Datasets: []string{ds.Name}, Source: "test", SHA256: "def", Started: time.Now()}
+	lid, _ := s.BeginImport(ctx, later)
+	if _, err := s.Apply(ctx, lid, []Load{{Dataset: ds, Columns: rideCols, Rows: rideRows(map[time.Time]int64{month(2024, 1): 2}, "MB")}}, false); err != nil {
+		t.Fatal(err)
+	}
+	later.Status = StatusLoaded
+	s.FinishImport(ctx, later)
+	if got, err := s.InForce(ctx, ds, "abc"); err != nil || got != nil {
+		t.Fatalf("a fully superseded import is still in force: %v %v", got, err)
 	}
 }
