@@ -107,7 +107,6 @@ func TestCheckNamesFileLineAndProblem(t *testing.T) {
 	}
 }
 
-
 // writeRidership writes a ridership template; bad puts text into one trips cell.
 func writeRidership(t *testing.T, path string, bad bool) {
 	t.Helper()

@@ -47,7 +47,7 @@ func (s *Server) parseTemplates() error {
 			}
 			return m
 		},
-		"add":   func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
 	}
 	for _, e := range pages {
 		name := strings.TrimSuffix(e.Name(), ".html")
