@@ -158,7 +158,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 	for i, r := range res.Batch.Rows {
 		rows[i] = store.Row{Sheet: r.Sheet, Line: r.Line, Values: r.Values}
 	}
-	results, err := im.Store.Apply(ctx, rec.ID, []store.Load{{Dataset: ds, Columns: res.Batch.Columns, Rows: rows, Sample: req.Sample}}, req.DryRun)
+	results, err := im.Store.Apply(ctx, rec.ID, []store.Load{{Dataset: ds, Columns: res.Batch.Columns, Rows: rows, Sample: req.Sample}}, req.DryRun, nil)
 	if err != nil {
 		if _, ferr := finish(store.StatusFailed, "the database refused the rows; nothing was loaded: "+err.Error()); ferr != nil {
 			im.Log.Error("import: record failure", "id", rec.ID, "err", ferr)

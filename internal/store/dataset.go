@@ -139,6 +139,11 @@ type LoadResult struct {
 	Dataset    string
 	Added      int64
 	Superseded int64
+	// Current counts the real (not sample) rows in force before the load;
+	// Removed counts those that leave without a row of the same key taking
+	// their place.
+	Current int64
+	Removed int64
 }
 
 // cents is satisfied by money values (ingest.Money), so the store needs no
@@ -150,8 +155,9 @@ type cents interface{ Cents() int64 }
 // replace (all current rows for mode replace, rows with the same key for
 // upsert; the dataset's sample rows whenever real data arrives) are marked
 // superseded by it. With dryRun the transaction is rolled back after
-// counting. On any error nothing is kept.
-func (s *Store) Apply(ctx context.Context, importID int64, loads []Load, dryRun bool) ([]LoadResult, error) {
+// counting. guard, when not nil, sees the results before the commit and
+// refuses the load by returning an error. On any error nothing is kept.
+func (s *Store) Apply(ctx context.Context, importID int64, loads []Load, dryRun bool, guard func([]LoadResult) error) ([]LoadResult, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	conn, err := s.db.Conn(ctx)
@@ -175,6 +181,11 @@ func (s *Store) Apply(ctx context.Context, importID int64, loads []Load, dryRun 
 			return nil, err
 		}
 		results = append(results, r)
+	}
+	if guard != nil {
+		if err := guard(results); err != nil {
+			return results, err
+		}
 	}
 	if dryRun {
 		return results, nil
@@ -232,13 +243,15 @@ func appendRows(ctx context.Context, conn *sql.Conn, importID int64, l Load) (Lo
 	case ds.Mode == plan.ModeReplace:
 		where = "true"
 	case ds.Mode == plan.ModeUpsert && len(ds.Key) > 0:
-		var eq []string
-		for _, k := range ds.Key {
-			eq = append(eq, fmt.Sprintf("n.%s IS NOT DISTINCT FROM o.%s", quoteIdent(k), quoteIdent(k)))
-		}
-		where = fmt.Sprintf("EXISTS (SELECT 1 FROM %s n WHERE n.%s = $1 AND %s)", t, colImport, strings.Join(eq, " AND "))
+		where = sameKeyExists(ds, t)
 	default:
 		where = "false"
+	}
+	// Count what the load removes before marking it.
+	cnt := fmt.Sprintf("SELECT count(*) FILTER (WHERE NOT o.%s), count(*) FILTER (WHERE NOT o.%s AND %s AND NOT %s) FROM %s o WHERE o.%s IS NULL AND o.%s <> $1",
+		colSample, colSample, where, sameKeyExists(ds, t), t, colSuperseded, colImport)
+	if err := conn.QueryRowContext(ctx, cnt, importID).Scan(&res.Current, &res.Removed); err != nil {
+		return res, fmt.Errorf("store: load %s: count: %w", ds.Name, err)
 	}
 	if !l.Sample {
 		where = "(" + where + " OR o." + colSample + ")"
@@ -250,6 +263,19 @@ func appendRows(ctx context.Context, conn *sql.Conn, importID int64, l Load) (Lo
 	}
 	res.Superseded, _ = r.RowsAffected()
 	return res, nil
+}
+
+// sameKeyExists is the SQL condition that the load brings a row with the
+// same key as row o (false for datasets without a key).
+func sameKeyExists(ds *plan.Dataset, t string) string {
+	if len(ds.Key) == 0 {
+		return "false"
+	}
+	var eq []string
+	for _, k := range ds.Key {
+		eq = append(eq, fmt.Sprintf("n.%s IS NOT DISTINCT FROM o.%s", quoteIdent(k), quoteIdent(k)))
+	}
+	return fmt.Sprintf("EXISTS (SELECT 1 FROM %s n WHERE n.%s = $1 AND %s)", t, colImport, strings.Join(eq, " AND "))
 }
 
 // toDriver converts a typed value to what the appender takes for the column.

@@ -68,7 +68,7 @@ func load(t *testing.T, s *Store, ds *plan.Dataset, cols []string, rows []Row, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Apply(ctx, id, []Load{{Dataset: ds, Columns: cols, Rows: rows, Sample: sample}}, false)
+	res, err := s.Apply(ctx, id, []Load{{Dataset: ds, Columns: cols, Rows: rows, Sample: sample}}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +138,16 @@ func TestReplaceModeSupersedesAll(t *testing.T) {
 	}
 	load(t, s, ds, cols, []Row{r("1", 2), r("2", 4)}, false)
 	_, res := load(t, s, ds, cols, []Row{r("3", 1)}, false)
-	if res[0].Superseded != 2 {
-		t.Fatalf("replace superseded %d rows, want 2", res[0].Superseded)
+	if res[0].Superseded != 2 || res[0].Current != 2 || res[0].Removed != 2 {
+		t.Fatalf("replace: %+v, want 2 superseded, 2 current, 2 removed", res[0])
 	}
-	if total, _, _ := s.CurrentRows(context.Background(), ds); total != 1 {
-		t.Fatalf("%d current rows, want 1", total)
+	// A replace that keeps a station's key removes only the others.
+	_, res = load(t, s, ds, cols, []Row{r("3", 5), r("4", 1)}, false)
+	if res[0].Current != 1 || res[0].Removed != 0 || res[0].Superseded != 1 {
+		t.Fatalf("replace keeping a key: %+v, want 1 current, 0 removed, 1 superseded", res[0])
+	}
+	if total, _, _ := s.CurrentRows(context.Background(), ds); total != 2 {
+		t.Fatalf("%d current rows, want 2", total)
 	}
 }
 
@@ -151,7 +156,7 @@ func TestDryRunAndFailedLoadKeepNothing(t *testing.T) {
 	s, _ := openTemp(t, ds)
 	load(t, s, ds, rideCols, rideRows(map[time.Time]int64{month(2024, 1): 100}, "MB"), false)
 	ctx := context.Background()
-	res, err := s.Apply(ctx, 99, []Load{{Dataset: ds, Columns: rideCols, Rows: rideRows(map[time.Time]int64{month(2024, 1): 5, month(2024, 2): 6}, "MB")}}, true)
+	res, err := s.Apply(ctx, 99, []Load{{Dataset: ds, Columns: rideCols, Rows: rideRows(map[time.Time]int64{month(2024, 1): 5, month(2024, 2): 6}, "MB")}}, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +166,7 @@ func TestDryRunAndFailedLoadKeepNothing(t *testing.T) {
 	// A value of the wrong type in the middle of a load: the whole load is rolled back.
 	bad := rideRows(map[time.Time]int64{month(2024, 3): 5}, "MB")
 	bad = append(bad, Row{Sheet: "T", Line: 9, Values: []any{month(2024, 4), "MB", "PT", nil, "not a number"}})
-	if _, err := s.Apply(ctx, 100, []Load{{Dataset: ds, Columns: rideCols, Rows: bad}}, false); err == nil {
+	if _, err := s.Apply(ctx, 100, []Load{{Dataset: ds, Columns: rideCols, Rows: bad}}, false, nil); err == nil {
 		t.Fatal("a bad value loaded")
 	}
 	got := sumByMonth(t, s, ds)
@@ -282,7 +287,7 @@ func TestInForceAndFeeding(t *testing.T) {
 	ctx := context.Background()
 	im := &Import{Datasets: []string{ds.Name}, Source: "test", SHA256: "abc", Started: time.Now()}
 	id, _ := s.BeginImport(ctx, im)
-	if _, err := s.Apply(ctx, id, []Load{{Dataset: ds, Columns: rideCols, Rows: rideRows(map[time.Time]int64{month(2024, 1): 1}, "MB")}}, false); err != nil {
+	if _, err := s.Apply(ctx, id, []Load{{Dataset: ds, Columns: rideCols, Rows: rideRows(map[time.Time]int64{month(2024, 1): 1}, "MB")}}, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	im.Status = StatusLoaded
@@ -306,7 +311,7 @@ func TestInForceAndFeeding(t *testing.T) {
 	// in force and may be loaded again.
 	later := &Import{Datasets: []string{ds.Name}, Source: "test", SHA256: "def", Started: time.Now()}
 	lid, _ := s.BeginImport(ctx, later)
-	if _, err := s.Apply(ctx, lid, []Load{{Dataset: ds, Columns: rideCols, Rows: rideRows(map[time.Time]int64{month(2024, 1): 2}, "MB")}}, false); err != nil {
+	if _, err := s.Apply(ctx, lid, []Load{{Dataset: ds, Columns: rideCols, Rows: rideRows(map[time.Time]int64{month(2024, 1): 2}, "MB")}}, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	later.Status = StatusLoaded
