@@ -28,6 +28,7 @@ Usage:
   plandash serve  [flags]                 start the web server
   plandash check  [flags] [PLAN_FILE]     validate a plan file
   plandash import [flags] FILE            import a spreadsheet (.xlsx or .csv)
+  plandash users  SUBCOMMAND              manage accounts and API tokens
   plandash version
 
 Run "plandash COMMAND -h" for a command's flags.
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdCheck(rest, stdout, stderr, getenv)
 	case "import":
 		return cmdImport(ctx, rest, stdout, stderr, getenv)
+	case "users":
+		return cmdUsers(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "plandash", version)
 		return exitOK

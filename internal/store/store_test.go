@@ -320,3 +320,47 @@ func TestInForceAndFeeding(t *testing.T) {
 		t.Fatalf("a fully superseded import is still in force: %v %v", got, err)
 	}
 }
+
+func TestUndoRestoresAndRefusesOverLaterImports(t *testing.T) {
+	ds := builtin(t, "transit_ridership")
+	s, _ := openTemp(t, ds)
+	ctx := context.Background()
+	a, _ := load(t, s, ds, rideCols, rideRows(map[time.Time]int64{month(2024, 1): 100, month(2024, 2): 200}, "MB"), false)
+	b, _ := load(t, s, ds, rideCols, rideRows(map[time.Time]int64{month(2024, 2): 250, month(2024, 3): 300}, "MB"), false)
+	// Undoing a while b replaced one of its rows is refused.
+	u1, _ := s.BeginImport(ctx, &Import{Datasets: []string{ds.Name}, Source: "undo", Started: time.Now()})
+	if _, _, err := s.Undo(ctx, a, u1, []*plan.Dataset{ds}); !IsUndoConflict(err) {
+		t.Fatalf("undo of an import with rows replaced later: %v, want a conflict", err)
+	}
+	// Undoing b restores exactly the state before it.
+	u2, _ := s.BeginImport(ctx, &Import{Datasets: []string{ds.Name}, Source: "undo", Started: time.Now()})
+	restored, removed, err := s.Undo(ctx, b, u2, []*plan.Dataset{ds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if restored != 1 || removed != 2 {
+		t.Errorf("undo restored %d and removed %d rows, want 1 and 2", restored, removed)
+	}
+	got := sumByMonth(t, s, ds)
+	if len(got) != 2 || got[month(2024, 1)] != 100 || got[month(2024, 2)] != 200 {
+		t.Fatalf("after undo: %v, want Jan 100 and Feb 200", got)
+	}
+	if im, _ := s.GetImport(ctx, b); im.Status != StatusUndone {
+		t.Errorf("undone import has status %s", im.Status)
+	}
+	if _, _, err := s.Undo(ctx, b, u2, []*plan.Dataset{ds}); !IsUndoConflict(err) {
+		t.Errorf("a second undo of the same import: %v, want refused", err)
+	}
+	// Now a can be undone: nothing later touches its rows.
+	if _, _, err := s.Undo(ctx, a, u1, []*plan.Dataset{ds}); err != nil {
+		t.Fatal(err)
+	}
+	if total, _, _ := s.CurrentRows(ctx, ds); total != 0 {
+		t.Fatalf("%d rows after undoing every import", total)
+	}
+	var all int
+	s.db.QueryRow("SELECT count(*) FROM ds_transit_ridership").Scan(&all)
+	if all != 4 {
+		t.Errorf("undo deleted rows: %d left of 4", all)
+	}
+}
