@@ -82,7 +82,20 @@ func flags(name string, args []string, stderr io.Writer, getenv func(string) str
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	// Flags may come before or after the names they go with
+	// ("users add NAME --role editor").
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return config.Config{}, fs, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return config.Config{}, fs, err
 	}
 	cfg, err := raw.Resolve()

@@ -159,7 +159,8 @@ func TestImportBadCellLoadsNothing(t *testing.T) {
 // and the default plan, as `make run` would.
 func startTestServer(t testing.TB) *server {
 	t.Helper()
-	cfg := config.Config{Plan: defaultPlanPath(t), DB: filepath.Join(t.TempDir(), "plandash.duckdb"), Addr: "127.0.0.1:0", Threads: 2, MemoryLimit: "512MB", LogFormat: "text"}
+	cfg := config.Config{Plan: defaultPlanPath(t), DB: filepath.Join(t.TempDir(), "plandash.duckdb"), Addr: "127.0.0.1:0", Threads: 2, MemoryLimit: "512MB", LogFormat: "text",
+		Public: true, UploadLimit: 100 << 20}
 	cfg.Archive = filepath.Join(filepath.Dir(cfg.DB), "archive")
 	now, _ := config.ParseNow(testNow)
 	cfg.Now = now

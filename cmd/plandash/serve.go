@@ -48,7 +48,8 @@ func startServer(ctx context.Context, cfg config.Config, p *plan.Plan, log *slog
 		st.Close()
 		return nil, err
 	}
-	s.app, err = web.New(web.Deps{Plan: func() *plan.Plan { return s.plan }, Backend: st, Now: cfg.Clock(), Log: log, Version: version})
+	s.app, err = web.New(web.Deps{Plan: func() *plan.Plan { return s.plan }, Backend: st, Now: cfg.Clock(), Log: log, Version: version,
+		Accounts: st, Importer: s.importer, Public: cfg.Public, Secure: cfg.Secure, TrustedProxies: cfg.TrustedProxies, UploadLimit: cfg.UploadLimit})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,6 +27,14 @@ type Config struct {
 	MemoryLimit string
 	// LogFormat is text or json.
 	LogFormat string
+	// Public makes the scorecard readable without signing in.
+	Public bool
+	// TrustedProxies lists the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// UploadLimit caps uploaded files, in bytes.
+	UploadLimit int64
+	// Secure marks cookies Secure, for a server reached over TLS.
+	Secure bool
 }
 
 // Defaults as documented in the README.
@@ -52,13 +62,33 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Raw {
 	fs.IntVar(&r.Threads, "threads", 2, "DuckDB threads")
 	fs.StringVar(&r.MemoryLimit, "memory-limit", env("PLANDASH_MEMORY_LIMIT", "1GB"), "DuckDB memory limit (env PLANDASH_MEMORY_LIMIT)")
 	fs.StringVar(&r.LogFormat, "log-format", env("PLANDASH_LOG_FORMAT", "text"), "log format: text or json (env PLANDASH_LOG_FORMAT)")
+	fs.StringVar(&r.Public, "public", env("PLANDASH_PUBLIC", "true"), "scorecard readable without signing in: true or false (env PLANDASH_PUBLIC)")
+	fs.StringVar(&r.TrustedProxies, "trusted-proxies", env("PLANDASH_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies (env PLANDASH_TRUSTED_PROXIES)")
+	fs.IntVar(&r.UploadMB, "upload-limit-mb", envInt(getenv, "PLANDASH_UPLOAD_LIMIT_MB", 100), "largest upload in MB (env PLANDASH_UPLOAD_LIMIT_MB)")
+	fs.StringVar(&r.Secure, "secure-cookies", env("PLANDASH_SECURE_COOKIES", "false"), "mark cookies Secure, for a server reached over https (env PLANDASH_SECURE_COOKIES)")
 	return r
 }
 
 // Raw holds flag values before they are checked.
 type Raw struct {
 	Plan, DB, Addr, Now, Archive, MemoryLimit, LogFormat string
-	Threads                                              int
+	Public, TrustedProxies, Secure                       string
+	Threads, UploadMB                                    int
+}
+
+func envInt(getenv func(string) string, k string, def int) int {
+	if v, err := strconv.Atoi(getenv(k)); err == nil {
+		return v
+	}
+	return def
+}
+
+func parseBool(name, v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, fmt.Errorf("config: --%s must be true or false, not %q", name, v)
+	}
+	return b, nil
 }
 
 // Resolve checks the raw values and returns the configuration.
@@ -74,6 +104,22 @@ func (r *Raw) Resolve() (Config, error) {
 	if c.Archive == "" {
 		c.Archive = filepath.Join(filepath.Dir(c.DB), "archive")
 	}
+	var err error
+	if c.Public, err = parseBool("public", r.Public); err != nil {
+		return c, err
+	}
+	if c.Secure, err = parseBool("secure-cookies", r.Secure); err != nil {
+		return c, err
+	}
+	for _, p := range strings.Split(r.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	if r.UploadMB < 1 {
+		return c, fmt.Errorf("config: --upload-limit-mb must be at least 1")
+	}
+	c.UploadLimit = int64(r.UploadMB) << 20
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("config: --log-format must be text or json, not %q", c.LogFormat)
 	}

@@ -375,3 +375,14 @@ func short(s string) string {
 
 // Record is a row of the imports ledger.
 type Record = store.Import
+
+// Account types, re-exported so that the web package reads and writes
+// accounts through the same small surface as imports, without the store.
+type (
+	// User is an account.
+	User = store.User
+	// Token is an API token's stored form.
+	Token = store.Token
+	// AuditEntry is one line of the audit log.
+	AuditEntry = store.AuditEntry
+)

@@ -364,3 +364,33 @@ func TestUndoRestoresAndRefusesOverLaterImports(t *testing.T) {
 		t.Errorf("undo deleted rows: %d left of 4", all)
 	}
 }
+
+func TestDisablingAnAccountRevokesItsTokens(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	u, err := s.AddUser(ctx, "Fin", "editor", "hash", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddUser(ctx, "fin", "viewer", "hash", time.Now()); err == nil {
+		t.Fatal("two accounts whose names differ only in case")
+	}
+	if _, err := s.AddToken(ctx, u.ID, "h1", "viewer", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, tok, err := s.TokenUser(ctx, "h1"); err != nil || got.ID != u.ID || tok.Role != "viewer" {
+		t.Fatalf("token lookup: %v %v %v", got, tok, err)
+	}
+	if err := s.SetDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.TokenUser(ctx, "h1"); !errors.Is(err, ErrNoUser) {
+		t.Fatalf("token of a disabled account: %v", err)
+	}
+	if err := s.SetDisabled(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.TokenUser(ctx, "h1"); !errors.Is(err, ErrNoUser) {
+		t.Fatal("enabling an account brought its revoked token back")
+	}
+}

@@ -129,7 +129,7 @@ func (s *Server) apiPlan(c *fiber.Ctx) error {
 
 func (s *Server) apiIndicators(c *fiber.Ctx) error {
 	p := s.Plan()
-	vms := s.computeIndicators(p.Indicators, s.words(c), true, false)
+	vms := s.computeIndicators(p.Indicators, s.words(c), s.public(c), false)
 	out := make([]apiIndicator, 0, len(vms))
 	for _, vm := range vms {
 		out = append(out, apiIndicatorOf(vm, false))
@@ -143,7 +143,7 @@ func (s *Server) apiIndicator(c *fiber.Ctx) error {
 	if in == nil {
 		return fiber.ErrNotFound
 	}
-	vm := s.computeIndicators([]*plan.Indicator{in}, s.words(c), true, false)[0]
+	vm := s.computeIndicators([]*plan.Indicator{in}, s.words(c), s.public(c), false)[0]
 	out := apiIndicatorOf(vm, true)
 	ctx, cancel := context.WithTimeout(context.Background(), s.QueryTimeout)
 	defer cancel()

@@ -22,7 +22,7 @@ func (s *Server) indicatorPage(c *fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	w := s.words(c)
-	vm := s.computeIndicators([]*plan.Indicator{in}, w, true, false)[0]
+	vm := s.computeIndicators([]*plan.Indicator{in}, w, s.public(c), false)[0]
 	data := map[string]any{"VM": vm}
 	if vm.Err == nil {
 		chart, err := dashboards.IndicatorChart("chart-"+in.ID, vm.View, w, false)

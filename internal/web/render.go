@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/plandash/plandash/internal/auth"
 	"github.com/plandash/plandash/internal/plan"
 )
 
@@ -24,6 +25,10 @@ type pageData struct {
 	PlanOver    bool
 	AsOf        string
 	Data        map[string]any
+	Viewer      *viewer
+	CSRF        string
+	Admin       bool
+	Editor      bool
 }
 
 func (s *Server) parseTemplates() error {
@@ -73,6 +78,12 @@ func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
 	}
 	if d.Plan == nil {
 		d.Plan = s.Plan()
+	}
+	d.Viewer, d.CSRF = s.viewerOf(c), csrfToken(c)
+	if d.Viewer != nil {
+		d.Admin, d.Editor = auth.Allows(d.Viewer.Role, auth.RoleAdmin), auth.Allows(d.Viewer.Role, auth.RoleEditor)
+		// Pages for signed-in staff may show non-public data: never cache them.
+		c.Set(fiber.HeaderCacheControl, "private, no-store")
 	}
 	now := s.Now()
 	d.PlanOver = d.Plan.Over(now)

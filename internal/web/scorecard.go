@@ -87,7 +87,7 @@ func (s *Server) sampleFlags(p *plan.Plan, ins []*plan.Indicator) (data, targets
 func (s *Server) scorecard(c *fiber.Ctx) error {
 	p := s.Plan()
 	w := s.words(c)
-	vms := s.computeIndicators(p.Indicators, w, true, false)
+	vms := s.computeIndicators(p.Indicators, w, s.public(c), false)
 	byid := byID(vms)
 	var goals []goalVM
 	for _, g := range p.Goals {
@@ -106,7 +106,7 @@ func (s *Server) goalPage(c *fiber.Ctx) error {
 	}
 	w := s.words(c)
 	ins := p.IndicatorsFor(g.ID)
-	vms := s.computeIndicators(ins, w, true, false)
+	vms := s.computeIndicators(ins, w, s.public(c), false)
 	gv := goalView(g, p, byID(vms), w)
 	sd, st := s.sampleFlags(p, ins)
 	return s.render(c, "goal", pageData{Title: w.T("goal.title", map[string]any{"Number": g.Number}), Plan: p, W: w, SampleData: sd, SampleTargs: st,

@@ -20,6 +20,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 
@@ -52,13 +53,26 @@ type Deps struct {
 	// request's context when the client leaves).
 	QueryTimeout time.Duration
 	Version      string
+
+	Accounts Accounts
+	Importer *imports.Importer
+	// Public makes the scorecard visible without signing in (the default).
+	Public bool
+	// Secure marks cookies Secure (the server is reached over TLS).
+	Secure bool
+	// TrustedProxies are the addresses of reverse proxies whose
+	// X-Forwarded-For header gives the client's address.
+	TrustedProxies []string
+	// UploadLimit caps an uploaded file, in bytes.
+	UploadLimit int64
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
 	Deps
-	tmpl   map[string]*template.Template
-	bundle *i18n.Bundle
+	tmpl     map[string]*template.Template
+	bundle   *i18n.Bundle
+	sessions *session.Store
 }
 
 // New builds the Fiber app with every route.
@@ -73,7 +87,10 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, bundle: b}
+	if d.UploadLimit == 0 {
+		d.UploadLimit = 100 << 20
+	}
+	s := &Server{Deps: d, bundle: b, sessions: newSessionStore(d.Secure)}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -82,8 +99,15 @@ func New(d Deps) (*fiber.App, error) {
 		DisableStartupMessage: true,
 		Immutable:             true,
 		ErrorHandler:          s.handleError,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
+		ReadTimeout:           5 * time.Minute,
+		WriteTimeout:          5 * time.Minute,
+		// The upload limit is enforced before the body is read in full;
+		// large bodies stream instead of sitting in memory.
+		BodyLimit:               int(d.UploadLimit) + 1<<20,
+		StreamRequestBody:       true,
+		EnableTrustedProxyCheck: len(d.TrustedProxies) > 0,
+		TrustedProxies:          d.TrustedProxies,
+		ProxyHeader:             proxyHeader(d.TrustedProxies),
 	})
 	s.routes(app)
 	return app, nil
@@ -100,6 +124,9 @@ func (s *Server) routes(app *fiber.App) {
 		CrossOriginEmbedderPolicy: "unsafe-none",
 	}))
 	app.Use(compress.New())
+	app.Use(s.identify)
+	app.Use(s.requireSignIn)
+	app.Use(s.newCSRF())
 	static, _ := fs.Sub(staticFS, "static")
 	app.Use("/static", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
@@ -110,11 +137,22 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/goals/:id", s.goalPage)
 	app.Get("/indicators/:id", s.indicatorPage)
 	app.Get("/healthz", s.healthz)
+	app.Get("/signin", s.signinForm)
+	app.Post("/signin", s.signInLimiter(), s.signin)
+	app.Post("/signout", s.signout)
+	app.Get("/admin/audit", s.role("admin"), s.auditPage)
 	api := app.Group("/api/v1")
 	api.Get("/plan", s.apiPlan)
 	api.Get("/indicators", s.apiIndicators)
 	api.Get("/indicators/:id", s.apiIndicator)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }
 
 func (s *Server) logRequests(c *fiber.Ctx) error {
