@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -77,6 +78,87 @@ type Report struct {
 	DryRun         bool                 `json:"dry_run,omitempty"`
 	// Duplicate is the import that already loaded this file, when refused as such.
 	Duplicate int64 `json:"duplicate_of,omitempty"`
+	// RowsRemoved counts current rows that leave without a row of the same key.
+	RowsRemoved int64 `json:"rows_removed"`
+	// Columns and FirstRows show the first rows as they will be stored.
+	Columns   []string   `json:"columns,omitempty"`
+	FirstRows [][]string `json:"first_rows,omitempty"`
+	// ByPeriod counts the file's rows in each period of the dataset's time.
+	ByPeriod []PeriodCount `json:"by_period,omitempty"`
+}
+
+// PeriodCount is how many rows of a file fall in one period.
+type PeriodCount struct {
+	Period string `json:"period"`
+	Rows   int    `json:"rows"`
+}
+
+// previewRows is how many rows a report shows as they will be stored.
+const previewRows = 20
+
+// formatValue writes a typed value as the preview shows it.
+func formatValue(c *plan.Column, v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case time.Time:
+		if c.Type == plan.TypeMonth {
+			return x.Format("2006-01")
+		}
+		return x.Format("2006-01-02")
+	case fmt.Stringer:
+		return x.String()
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// fillPreview records the first rows and the rows per period of a batch.
+func fillPreview(rep *Report, ds *plan.Dataset, b *ingest.Batch) {
+	rep.Columns = b.Columns
+	cols := make([]*plan.Column, len(b.Columns))
+	timeIdx, fyIdx := -1, -1
+	for i, name := range b.Columns {
+		cols[i] = ds.Column(name)
+		if name == ds.Time {
+			timeIdx = i
+		}
+		if name == ds.FiscalYearColumn {
+			fyIdx = i
+		}
+	}
+	counts := map[string]int{}
+	for n, r := range b.Rows {
+		if n < previewRows {
+			out := make([]string, len(r.Values))
+			for i, v := range r.Values {
+				if cols[i] != nil {
+					out[i] = formatValue(cols[i], v)
+				}
+			}
+			rep.FirstRows = append(rep.FirstRows, out)
+		}
+		key := ""
+		if timeIdx >= 0 && r.Values[timeIdx] != nil {
+			if t, ok := r.Values[timeIdx].(time.Time); ok {
+				key = t.Format("2006-01")
+			}
+		} else if fyIdx >= 0 && r.Values[fyIdx] != nil {
+			key = fmt.Sprintf("FY%v", r.Values[fyIdx])
+		}
+		if key != "" {
+			counts[key]++
+		}
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		rep.ByPeriod = append(rep.ByPeriod, PeriodCount{Period: k, Rows: counts[k]})
+	}
 }
 
 // OK reports whether the import loaded (or, in a dry run, would load).
@@ -112,6 +194,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 		return rep, nil
 	}
 	fillReport(rep, res)
+	fillPreview(rep, ds, res.Batch)
 
 	rec := &store.Import{Datasets: []string{ds.Name}, Profile: "template", FileName: req.Name, SHA256: rep.SHA256,
 		Size: rep.Size, Source: req.Source, User: req.User, Started: im.Now(), Sample: req.Sample}
@@ -168,6 +251,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 	for _, r := range results {
 		rep.RowsLoaded += r.Added
 		rep.RowsSuperseded += r.Superseded
+		rep.RowsRemoved += r.Removed
 	}
 	if req.DryRun {
 		return finish(store.StatusDryRun, fmt.Sprintf("dry run: %d rows would be loaded and %d current rows replaced; nothing was changed", rep.RowsLoaded, rep.RowsSuperseded))
@@ -290,12 +374,15 @@ func duplicateKeys(ds *plan.Dataset, b *ingest.Batch, max int) ([]string, int) {
 	return out, n
 }
 
-// archive keeps the file under its hash; an existing copy is left alone.
+// archive keeps the file under its hash; an existing copy is left alone. It
+// returns the path relative to the archive folder, which the ledger keeps so
+// the archive can move with a backup.
 func (im *Importer) archive(sha, name string, data []byte) (string, error) {
+	rel := filepath.Join(sha[:2], sha+strings.ToLower(filepath.Ext(name)))
 	dir := filepath.Join(im.Archive, sha[:2])
-	path := filepath.Join(dir, sha+strings.ToLower(filepath.Ext(name)))
+	path := filepath.Join(im.Archive, rel)
 	if _, err := os.Stat(path); err == nil {
-		return path, nil
+		return rel, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("imports: archive: %w", err)
@@ -318,7 +405,7 @@ func (im *Importer) archive(sha, name string, data []byte) (string, error) {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("imports: archive: %w", err)
 	}
-	return path, nil
+	return rel, nil
 }
 
 // Text renders the report for the command line.

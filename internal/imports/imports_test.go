@@ -244,7 +244,7 @@ func TestImportLoads(t *testing.T) {
 	if rec.Status != store.StatusLoaded || rec.RowsRead != 12 || rec.RowsLoaded != 12 || rec.RowsRejected != 0 || rec.ErrorCount != 0 {
 		t.Errorf("ledger %+v; want loaded with 12 rows read and loaded", rec)
 	}
-	if rec.SHA256 != rep.SHA256 || rec.FileName != "rides.csv" || rec.ArchivePath != path || rec.User != "editor@example.org" || rec.Source != SourceCLI {
+	if rec.SHA256 != rep.SHA256 || rec.FileName != "rides.csv" || filepath.Join(e.im.Archive, rec.ArchivePath) != path || rec.User != "editor@example.org" || rec.Source != SourceCLI {
 		t.Errorf("ledger sha %q file %q archive %q user %q source %q", rec.SHA256, rec.FileName, rec.ArchivePath, rec.User, rec.Source)
 	}
 	if len(rec.Datasets) != 1 || rec.Datasets[0] != ridership {

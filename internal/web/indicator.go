@@ -75,7 +75,11 @@ func (s *Server) indicatorPage(c *fiber.Ctx) error {
 		}
 	}
 	data["Measure"] = measureText(in)
-	return s.render(c, "indicator", pageData{Title: in.Title, Plan: p, W: w, SampleData: sample > 0, SampleTargs: vm.SampleTarget, Data: data})
+	pd := pageData{Title: in.Title, Plan: p, W: w, SampleData: sample > 0, SampleTargs: vm.SampleTarget, Data: data}
+	if id := c.QueryInt("saved"); id > 0 && s.viewerOf(c) != nil {
+		c.Locals("flash", w.T("entry.saved", map[string]any{"ID": id}))
+	}
+	return s.render(c, "indicator", pd)
 }
 
 func measureText(in *plan.Indicator) string {

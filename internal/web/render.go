@@ -29,6 +29,8 @@ type pageData struct {
 	CSRF        string
 	Admin       bool
 	Editor      bool
+	Flash       string
+	FlashError  bool
 }
 
 func (s *Server) parseTemplates() error {
@@ -53,6 +55,7 @@ func (s *Server) parseTemplates() error {
 			return m
 		},
 		"add": func(a, b int) int { return a + b },
+		"sub": func(a, b int) int { return a - b },
 	}
 	for _, e := range pages {
 		name := strings.TrimSuffix(e.Name(), ".html")
@@ -80,6 +83,8 @@ func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
 		d.Plan = s.Plan()
 	}
 	d.Viewer, d.CSRF = s.viewerOf(c), csrfToken(c)
+	d.Flash, _ = c.Locals("flash").(string)
+	d.FlashError, _ = c.Locals("flash_error").(bool)
 	if d.Viewer != nil {
 		d.Admin, d.Editor = auth.Allows(d.Viewer.Role, auth.RoleAdmin), auth.Allows(d.Viewer.Role, auth.RoleEditor)
 		// Pages for signed-in staff may show non-public data: never cache them.

@@ -73,6 +73,7 @@ type Server struct {
 	tmpl     map[string]*template.Template
 	bundle   *i18n.Bundle
 	sessions *session.Store
+	previews previews
 }
 
 // New builds the Fiber app with every route.
@@ -141,10 +142,29 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/signin", s.signInLimiter(), s.signin)
 	app.Post("/signout", s.signout)
 	app.Get("/admin/audit", s.role("admin"), s.auditPage)
+	editor := s.role("editor")
+	app.Get("/imports", editor, s.importsPage)
+	app.Get("/imports/:id", editor, s.importPage)
+	app.Get("/imports/:id/file", editor, s.importFile)
+	app.Post("/imports/:id/undo", editor, s.undo)
+	app.Get("/datasets/:name/upload", editor, s.uploadPage)
+	app.Get("/datasets/:name/template.xlsx", editor, s.template)
+	app.Get("/datasets/:name/entry", editor, s.entryPage)
+	app.Post("/datasets/:name/entry", editor, s.entrySave)
+	app.Post("/datasets/:name/upload", editor, s.upload)
+	app.Get("/previews/:token", editor, s.previewPage)
+	app.Get("/previews/:token/status", editor, s.previewStatus)
+	app.Post("/previews/:token/commit", editor, s.previewCommit)
+	app.Post("/previews/:token/cancel", editor, s.previewCancel)
 	api := app.Group("/api/v1")
 	api.Get("/plan", s.apiPlan)
 	api.Get("/indicators", s.apiIndicators)
 	api.Get("/indicators/:id", s.apiIndicator)
+	api.Get("/datasets", s.apiDatasets)
+	api.Get("/imports", editor, s.apiImports)
+	api.Get("/imports/:id", editor, s.apiImport)
+	api.Post("/imports", editor, s.apiImportPost)
+	api.Post("/imports/:id/undo", editor, s.undo)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
 
