@@ -133,8 +133,9 @@ func (im *Importer) History(ctx context.Context, dataset string, limit int) ([]*
 }
 
 // Get returns one ledger row, or nil.
-func (im *Importer) Get(ctx context.Context, id int64) (*Record, error) { return im.Store.GetImport(ctx, id) }
-
+func (im *Importer) Get(ctx context.Context, id int64) (*Record, error) {
+	return im.Store.GetImport(ctx, id)
+}
 
 // Template writes the dataset's Excel template: a filled copy imports
 // without any mapping step.
