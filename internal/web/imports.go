@@ -258,6 +258,16 @@ func (s *Server) uploadPage(c *fiber.Ctx) error {
 		Data: map[string]any{"Dataset": ds, "LimitMB": s.UploadLimit >> 20}})
 }
 
+// limitBody refuses an upload whose declared length is over the limit
+// before any of its body is read (the form around the file may add a little).
+func (s *Server) limitBody(c *fiber.Ctx) error {
+	if n := c.Request().Header.ContentLength(); n > int(s.UploadLimit)+64<<10 {
+		c.Set(fiber.HeaderConnection, "close")
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the file is %s, more than the upload limit of %d MB", humanSize(int64(n)), s.UploadLimit>>20))
+	}
+	return c.Next()
+}
+
 // readUpload reads the multipart file field, refusing a file over the limit.
 func (s *Server) readUpload(c *fiber.Ctx) (string, []byte, error) {
 	fh, err := c.FormFile("file")

@@ -106,6 +106,8 @@ func New(d Deps) (*fiber.App, error) {
 		// large bodies stream instead of sitting in memory.
 		BodyLimit:               int(d.UploadLimit) + 1<<20,
 		StreamRequestBody:       true,
+		// Uploads are parsed by their handlers, after the size check.
+		DisablePreParseMultipartForm: true,
 		EnableTrustedProxyCheck: len(d.TrustedProxies) > 0,
 		TrustedProxies:          d.TrustedProxies,
 		ProxyHeader:             proxyHeader(d.TrustedProxies),
@@ -151,7 +153,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/datasets/:name/template.xlsx", editor, s.template)
 	app.Get("/datasets/:name/entry", editor, s.entryPage)
 	app.Post("/datasets/:name/entry", editor, s.entrySave)
-	app.Post("/datasets/:name/upload", editor, s.upload)
+	app.Post("/datasets/:name/upload", editor, s.limitBody, s.upload)
 	app.Get("/previews/:token", editor, s.previewPage)
 	app.Get("/previews/:token/status", editor, s.previewStatus)
 	app.Post("/previews/:token/commit", editor, s.previewCommit)
@@ -163,7 +165,7 @@ func (s *Server) routes(app *fiber.App) {
 	api.Get("/datasets", s.apiDatasets)
 	api.Get("/imports", editor, s.apiImports)
 	api.Get("/imports/:id", editor, s.apiImport)
-	api.Post("/imports", editor, s.apiImportPost)
+	api.Post("/imports", editor, s.limitBody, s.apiImportPost)
 	api.Post("/imports/:id/undo", editor, s.undo)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
@@ -206,6 +208,13 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		title, body = w.T("error.not_found.title", nil), w.T("error.not_found.body", nil)
 	} else if code < 500 && fe != nil {
 		title, body = http.StatusText(code), fe.Message
+		if code == fiber.StatusBadRequest && strings.HasPrefix(body, "cannot ") {
+			// The server could not parse the request: say what to do, not how it failed.
+			body = "the request could not be read; reload the page and try again"
+		}
+		if code == fiber.StatusRequestEntityTooLarge && fe.Message == fiber.ErrRequestEntityTooLarge.Message {
+			body = "the file is larger than the upload limit"
+		}
 	}
 	if strings.HasPrefix(c.Path(), "/api/") || strings.HasPrefix(c.Path(), "/healthz") {
 		return c.Status(code).JSON(fiber.Map{"error": title, "message": body, "status": code})
