@@ -104,13 +104,13 @@ func New(d Deps) (*fiber.App, error) {
 		WriteTimeout:          5 * time.Minute,
 		// The upload limit is enforced before the body is read in full;
 		// large bodies stream instead of sitting in memory.
-		BodyLimit:               int(d.UploadLimit) + 1<<20,
-		StreamRequestBody:       true,
+		BodyLimit:         int(d.UploadLimit) + 1<<20,
+		StreamRequestBody: true,
 		// Uploads are parsed by their handlers, after the size check.
 		DisablePreParseMultipartForm: true,
-		EnableTrustedProxyCheck: len(d.TrustedProxies) > 0,
-		TrustedProxies:          d.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.TrustedProxies),
+		EnableTrustedProxyCheck:      len(d.TrustedProxies) > 0,
+		TrustedProxies:               d.TrustedProxies,
+		ProxyHeader:                  proxyHeader(d.TrustedProxies),
 	})
 	s.routes(app)
 	return app, nil
