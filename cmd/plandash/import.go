@@ -12,6 +12,7 @@ import (
 
 	"github.com/plandash/plandash/internal/imports"
 	"github.com/plandash/plandash/internal/plan"
+	"github.com/plandash/plandash/internal/store"
 )
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -56,6 +57,10 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		fmt.Fprintln(stderr, "plandash import: nothing was loaded:", err)
 		return exitRejected
+	}
+	if !dryRun && rep.ID > 0 {
+		_ = st.Audit(ctx, store.AuditEntry{At: cfg.Clock()(), Actor: currentUser(getenv), Action: "import",
+			Detail: fmt.Sprintf("%s: %s (#%d)", rep.File, rep.Status, rep.ID), Address: "command line"})
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
