@@ -29,6 +29,7 @@ Usage:
   plandash check  [flags] [PLAN_FILE]     validate a plan file
   plandash import [flags] FILE            import a spreadsheet (.xlsx or .csv)
   plandash users  SUBCOMMAND              manage accounts and API tokens
+  plandash export --parquet DIR           write every public dataset as Parquet
   plandash version
 
 Run "plandash COMMAND -h" for a command's flags.
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdImport(ctx, rest, stdout, stderr, getenv)
 	case "users":
 		return cmdUsers(ctx, rest, stdout, stderr, getenv)
+	case "export":
+		return cmdExport(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "plandash", version)
 		return exitOK

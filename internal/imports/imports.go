@@ -472,4 +472,6 @@ type (
 	Token = store.Token
 	// AuditEntry is one line of the audit log.
 	AuditEntry = store.AuditEntry
+	// RowSet is a page of a dataset's current rows.
+	RowSet = store.RowSet
 )

@@ -40,6 +40,8 @@ type Backend interface {
 	plan.Source
 	Feeding(ctx context.Context, ds *plan.Dataset) ([]*imports.Record, error)
 	CurrentRows(ctx context.Context, ds *plan.Dataset) (total, sample int64, err error)
+	Rows(ctx context.Context, ds *plan.Dataset, public bool, limit, offset int) (*imports.RowSet, error)
+	ExportParquet(ctx context.Context, ds *plan.Dataset, public bool, path string) error
 	Ping(ctx context.Context) error
 }
 
@@ -139,6 +141,8 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/", s.scorecard)
 	app.Get("/goals/:id", s.goalPage)
 	app.Get("/indicators/:id", s.indicatorPage)
+	app.Get("/indicators/:id/data.:ext", s.indicatorExport)
+	app.Get("/datasets/:name/data.:ext", s.datasetExport)
 	app.Get("/healthz", s.healthz)
 	app.Get("/signin", s.signinForm)
 	app.Post("/signin", s.signInLimiter(), s.signin)
@@ -163,6 +167,7 @@ func (s *Server) routes(app *fiber.App) {
 	api.Get("/indicators", s.apiIndicators)
 	api.Get("/indicators/:id", s.apiIndicator)
 	api.Get("/datasets", s.apiDatasets)
+	api.Get("/datasets/:id/rows", s.apiDatasetRows)
 	api.Get("/imports", editor, s.apiImports)
 	api.Get("/imports/:id", editor, s.apiImport)
 	api.Post("/imports", editor, s.limitBody, s.apiImportPost)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -167,3 +168,7 @@ func shortHash(h string) string {
 	}
 	return fmt.Sprint(h)
 }
+
+func itoaInt(n int) string { return strconv.Itoa(n) }
+
+func parseFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }

@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/plandash/plandash/internal/plan"
+)
+
+// RowSet is a page of a dataset's current rows.
+type RowSet struct {
+	Columns []*plan.Column
+	// Rows hold nil, string, int64, float64, bool, time.Time; money comes as
+	// its exact decimal text.
+	Rows  [][]any
+	Total int64
+}
+
+// visibleColumns are the dataset's columns a viewer may see.
+func visibleColumns(ds *plan.Dataset, public bool) []*plan.Column {
+	var out []*plan.Column
+	for _, c := range ds.Columns {
+		if public && !c.IsPublic() {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func selectList(cols []*plan.Column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		q := quoteIdent(c.Name)
+		if c.Type == plan.TypeMoney {
+			q = "CAST(" + q + " AS VARCHAR)"
+		}
+		parts[i] = q
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Rows returns current rows of a dataset, newest first by its time column,
+// limited to public datasets and columns when public is set. limit 0 means
+// every row.
+func (s *Store) Rows(ctx context.Context, ds *plan.Dataset, public bool, limit, offset int) (*RowSet, error) {
+	if public && !ds.IsPublic() {
+		return nil, ErrNotPublic
+	}
+	rs := &RowSet{Columns: visibleColumns(ds, public)}
+	view := quoteIdent(View(ds))
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+view).Scan(&rs.Total); err != nil {
+		return nil, fmt.Errorf("store: rows %s: %w", ds.Name, err)
+	}
+	order := colImport + ", " + colRow
+	if ds.Time != "" {
+		order = quoteIdent(ds.Time) + " DESC NULLS LAST, " + order
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s ORDER BY %s", selectList(rs.Columns), view, order)
+	var args []any
+	if limit > 0 {
+		q += " LIMIT ? OFFSET ?"
+		args = append(args, limit, offset)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: rows %s: %w", ds.Name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := make([]any, len(rs.Columns))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("store: rows %s: %w", ds.Name, err)
+		}
+		for i, v := range vals {
+			switch x := v.(type) {
+			case int32:
+				vals[i] = int64(x)
+			case time.Time:
+				vals[i] = time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, time.UTC)
+			}
+		}
+		rs.Rows = append(rs.Rows, vals)
+	}
+	return rs, rows.Err()
+}
+
+// ExportParquet writes a dataset's current rows (public columns only, when
+// public is set) to a Parquet file through DuckDB.
+func (s *Store) ExportParquet(ctx context.Context, ds *plan.Dataset, public bool, path string) error {
+	if public && !ds.IsPublic() {
+		return ErrNotPublic
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("store: export %s: %w", ds.Name, err)
+	}
+	cols := visibleColumns(ds, public)
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteIdent(c.Name)
+	}
+	q := fmt.Sprintf("COPY (SELECT %s FROM %s) TO %s (FORMAT parquet)", strings.Join(names, ", "), quoteIdent(View(ds)), quoteLiteral(path))
+	if _, err := s.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("store: export %s: %w", ds.Name, err)
+	}
+	return nil
+}
+
