@@ -113,4 +113,3 @@ func (s *Store) ExportParquet(ctx context.Context, ds *plan.Dataset, public bool
 	}
 	return nil
 }
-
