@@ -56,6 +56,7 @@ func (s *Server) parseTemplates() error {
 		},
 		"add": func(a, b int) int { return a + b },
 		"sub": func(a, b int) int { return a - b },
+		"asset": s.asset,
 	}
 	for _, e := range pages {
 		name := strings.TrimSuffix(e.Name(), ".html")

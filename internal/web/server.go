@@ -43,6 +43,7 @@ type Backend interface {
 	Rows(ctx context.Context, ds *plan.Dataset, public bool, limit, offset int) (*imports.RowSet, error)
 	ExportParquet(ctx context.Context, ds *plan.Dataset, public bool, path string) error
 	Ping(ctx context.Context) error
+	DataVersion(ctx context.Context) (string, error)
 }
 
 // Deps are the server's dependencies.
@@ -76,6 +77,8 @@ type Server struct {
 	bundle   *i18n.Bundle
 	sessions *session.Store
 	previews previews
+	cache    pageCache
+	assets   map[string]string
 }
 
 // New builds the Fiber app with every route.
@@ -94,6 +97,13 @@ func New(d Deps) (*fiber.App, error) {
 		d.UploadLimit = 100 << 20
 	}
 	s := &Server{Deps: d, bundle: b, sessions: newSessionStore(d.Secure)}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	if s.assets, err = assetHashes(static); err != nil {
+		return nil, err
+	}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -134,13 +144,18 @@ func (s *Server) routes(app *fiber.App) {
 	app.Use(s.newCSRF())
 	static, _ := fs.Sub(staticFS, "static")
 	app.Use("/static", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		// A URL with the content's hash never changes meaning.
+		if c.Query("v") != "" {
+			c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+		} else {
+			c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		}
 		return c.Next()
 	}, filesystem.New(filesystem.Config{Root: http.FS(static)}))
 
-	app.Get("/", s.scorecard)
-	app.Get("/goals/:id", s.goalPage)
-	app.Get("/indicators/:id", s.indicatorPage)
+	app.Get("/", s.cached, s.scorecard)
+	app.Get("/goals/:id", s.cached, s.goalPage)
+	app.Get("/indicators/:id", s.cached, s.indicatorPage)
 	app.Get("/indicators/:id/data.:ext", s.indicatorExport)
 	app.Get("/datasets/:name/data.:ext", s.datasetExport)
 	app.Get("/healthz", s.healthz)
@@ -163,9 +178,9 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/previews/:token/commit", editor, s.previewCommit)
 	app.Post("/previews/:token/cancel", editor, s.previewCancel)
 	api := app.Group("/api/v1")
-	api.Get("/plan", s.apiPlan)
-	api.Get("/indicators", s.apiIndicators)
-	api.Get("/indicators/:id", s.apiIndicator)
+	api.Get("/plan", s.cached, s.apiPlan)
+	api.Get("/indicators", s.cached, s.apiIndicators)
+	api.Get("/indicators/:id", s.cached, s.apiIndicator)
 	api.Get("/datasets", s.apiDatasets)
 	api.Get("/datasets/:id/rows", s.apiDatasetRows)
 	api.Get("/imports", editor, s.apiImports)
