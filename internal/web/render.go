@@ -54,8 +54,8 @@ func (s *Server) parseTemplates() error {
 			}
 			return m
 		},
-		"add": func(a, b int) int { return a + b },
-		"sub": func(a, b int) int { return a - b },
+		"add":   func(a, b int) int { return a + b },
+		"sub":   func(a, b int) int { return a - b },
 		"asset": s.asset,
 	}
 	for _, e := range pages {
