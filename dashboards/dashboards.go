@@ -210,7 +210,13 @@ func Sparkline(id string, v View, w Words, print bool) (Chart, error) {
 
 func finish(id string, line *charts.Line, points int, label string) (Chart, error) {
 	line.Validate()
-	b, err := json.Marshal(line.JSON())
+	return marshalChart(id, line.JSON(), points, label)
+}
+
+// marshalChart encodes an option object; encoding/json escapes <, > and &,
+// so the JSON is safe inside a data island.
+func marshalChart(id string, obj map[string]any, points int, label string) (Chart, error) {
+	b, err := json.Marshal(obj)
 	if err != nil {
 		return Chart{}, fmt.Errorf("dashboards: chart %s: %w", id, err)
 	}

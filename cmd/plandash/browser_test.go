@@ -242,6 +242,9 @@ func TestBrowserEveryPage(t *testing.T) {
 	for _, g := range p.Goals {
 		visit(t, tb, base, "/goals/"+g.ID, "goal-"+g.ID)
 	}
+	if charts := visit(t, tb, base, "/finance", "finance"); len(charts) < 3 {
+		t.Errorf("the finance dashboard drew %d charts, want budget, categories and changes", len(charts))
+	}
 	for _, in := range p.Indicators {
 		charts := visit(t, tb, base, "/indicators/"+in.ID, "indicator-"+in.ID)
 		found := false

@@ -113,3 +113,34 @@ func (s *Store) ExportParquet(ctx context.Context, ds *plan.Dataset, public bool
 	}
 	return nil
 }
+
+// Pairs maps each value of column a to a value of column b among the
+// current rows (for example each revenue source to its category).
+func (s *Store) Pairs(ctx context.Context, ds *plan.Dataset, a, b string, public bool) (map[string]string, error) {
+	ca, cb := ds.Column(a), ds.Column(b)
+	if ca == nil || cb == nil {
+		return nil, fmt.Errorf("store: %s has no column %s or %s", ds.Name, a, b)
+	}
+	if public && (!ds.IsPublic() || !ca.IsPublic() || !cb.IsPublic()) {
+		return nil, ErrNotPublic
+	}
+	q := fmt.Sprintf("SELECT CAST(%s AS VARCHAR), CAST(any_value(%s) AS VARCHAR) FROM %s WHERE %s IS NOT NULL GROUP BY 1",
+		quoteIdent(a), quoteIdent(b), quoteIdent(View(ds)), quoteIdent(a))
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: pairs %s: %w", ds.Name, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k string
+		var v *string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		if v != nil {
+			out[k] = *v
+		}
+	}
+	return out, rows.Err()
+}

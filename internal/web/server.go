@@ -42,6 +42,7 @@ type Backend interface {
 	CurrentRows(ctx context.Context, ds *plan.Dataset) (total, sample int64, err error)
 	Rows(ctx context.Context, ds *plan.Dataset, public bool, limit, offset int) (*imports.RowSet, error)
 	ExportParquet(ctx context.Context, ds *plan.Dataset, public bool, path string) error
+	Pairs(ctx context.Context, ds *plan.Dataset, a, b string, public bool) (map[string]string, error)
 	Ping(ctx context.Context) error
 	DataVersion(ctx context.Context) (string, error)
 }
@@ -155,6 +156,7 @@ func (s *Server) routes(app *fiber.App) {
 
 	app.Get("/", s.cached, s.scorecard)
 	app.Get("/goals/:id", s.cached, s.goalPage)
+	app.Get("/finance", s.cached, s.financePage)
 	app.Get("/indicators/:id", s.cached, s.indicatorPage)
 	app.Get("/indicators/:id/data.:ext", s.indicatorExport)
 	app.Get("/datasets/:name/data.:ext", s.datasetExport)
