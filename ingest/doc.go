@@ -10,5 +10,8 @@
 //   - Matcher, FindHeader and Matcher.MapHeader find the header row and map
 //     its cells onto dataset columns by name, title or alias;
 //   - ParseValue reads one cell's text as a column type;
-//   - ReadTemplate puts them together for a city's own template file.
+//   - ReadTemplate puts them together for a city's own template file;
+//   - Read reads any file through a profile of the plan (named, or detected
+//     from the file's sheets and headers): the sheets, the header, unpivoted
+//     columns, joined sheets, skipped and filtered rows, the crosswalk.
 package ingest

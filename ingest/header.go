@@ -61,7 +61,9 @@ func NewMatcher(ds *plan.Dataset) *Matcher {
 // Match returns the index in the dataset's columns of the column header
 // names.
 func (m *Matcher) Match(header string) (int, bool) {
-	if len(header) > 1024 { // no name is this long; do not fold a 32 KiB cell
+	// No name is this long; do not fold a 32 KiB cell. Measured without the
+	// spaces around it, as MapHeader sees the cell, so Score agrees with it.
+	if len(strings.TrimSpace(header)) > 1024 {
 		return 0, false
 	}
 	i, ok := m.keys[NormalizeHeader(header)]

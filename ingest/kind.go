@@ -3,6 +3,8 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -193,7 +195,7 @@ func containsUTF16(data io.ReaderAt, size int64, s string) bool {
 func checkZip(name string, data io.ReaderAt, size int64, unzipLimit int64) error {
 	zr, err := zip.NewReader(data, size)
 	if err != nil {
-		return fileErr(name, "this looks like a zip archive or workbook but it is damaged (%v); open it in Excel, save it again as .xlsx and upload that", err)
+		return fileErr(name, "this looks like a workbook or zip archive but it is damaged%s; download or export it again and upload the new file", damage(err))
 	}
 	has := func(p string) bool {
 		for _, f := range zr.File {
@@ -219,6 +221,9 @@ func checkZip(name string, data io.ReaderAt, size int64, unzipLimit int64) error
 		if total > uint64(unzipLimit) {
 			return fileErr(name, "the workbook unpacks to more than %s, which is more than a data file needs; remove pictures and unused sheets, or save the data as .csv", byteSize(unzipLimit))
 		}
+		if err := checkParts(zr); err != nil {
+			return fileErr(name, "the workbook is damaged%s; export or download it again and upload the new file", damage(err))
+		}
 		return nil
 	case has("xl/workbook.bin"):
 		return fileErr(name, "this is an Excel binary workbook (.xlsb); open it in Excel and save it as .xlsx (Excel Workbook)")
@@ -235,6 +240,171 @@ func checkZip(name string, data io.ReaderAt, size int64, unzipLimit int64) error
 		return fileErr(name, "this is a PowerPoint file, not a spreadsheet; upload an .xlsx or .csv file")
 	}
 	return fileErr(name, "this is a zip archive, not an Excel workbook; unzip it and upload the .xlsx or .csv file inside")
+}
+
+// checkParts reads each XML part of a workbook to its end, which checks it
+// against its checksum, and looks at the text of the parts that hold cells.
+// excelize ignores both kinds of damage: a part damaged in the middle reads
+// as the bytes before the damage, and a sheet ends at its first malformed
+// element, so the rows above the damage would load as if they were the
+// whole file. A full XML parse here would cost half as much again as the
+// read itself; the checks catch what damages real files: corrupt or cut
+// short parts, and control characters or broken UTF-8 written unescaped.
+func checkParts(zr *zip.Reader) error {
+	buf := make([]byte, 64<<10)
+	for _, f := range zr.File {
+		n := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
+		if !strings.HasSuffix(n, ".xml") && !strings.HasSuffix(n, ".rels") {
+			continue // pictures and other binary parts hold no data
+		}
+		cells := strings.HasPrefix(n, "xl/worksheets/") || n == "xl/sharedstrings.xml"
+		if err := checkPart(f, cells, buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Damage checkParts finds.
+var (
+	errCorrupt = errors.New("ingest: corrupt zip part")
+	errXMLText = errors.New("ingest: malformed XML")
+)
+
+func checkPart(f *zip.File, cells bool, buf []byte) error {
+	rc, err := f.Open()
+	if err != nil {
+		return err // a compression method Go does not know
+	}
+	defer rc.Close()
+	var head, tail []byte // the first bytes, and the last 64
+	bad := false
+	isUTF8 := true
+	carry := 0 // bytes of an incomplete rune held over from the last read
+	for {
+		n, err := rc.Read(buf[carry:])
+		if n > 0 && cells && !bad {
+			b := buf[:carry+n]
+			if len(head) == 0 {
+				isUTF8 = declaresUTF8(b)
+			}
+			if len(head) < 512 {
+				head = append(head, b[:min(len(b), 512-len(head))]...)
+			}
+			keep := 0
+			if err == nil && isUTF8 {
+				keep = incompleteRune(b)
+			}
+			bad = !xmlText(b[:len(b)-keep], isUTF8)
+			tail = append(tail, b[:len(b)-keep]...)
+			tail = tail[max(0, len(tail)-64):]
+			copy(buf, b[len(b)-keep:])
+			carry = keep
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", errCorrupt, err)
+		}
+	}
+	// The damage reported first is the zip's own, once the part is read.
+	if bad || cells && !closesRoot(head, tail) {
+		return errXMLText
+	}
+	return nil
+}
+
+// incompleteRune is how many bytes at the end of b begin a rune that b cuts.
+func incompleteRune(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return len(b) - i
+			}
+			break
+		}
+	}
+	return 0
+}
+
+// xmlText reports whether b is without the control characters XML
+// forbids, and, if isUTF8, valid UTF-8.
+func xmlText(b []byte, isUTF8 bool) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return !isUTF8 || utf8.Valid(b)
+}
+
+// declaresUTF8 reports whether the XML document starting with b is UTF-8:
+// it declares no other encoding (excelize reads the others too).
+func declaresUTF8(b []byte) bool {
+	b = bytes.TrimPrefix(b, bomUTF8)
+	if !bytes.HasPrefix(b, []byte("<?xml")) {
+		return true
+	}
+	decl := b[:max(0, bytes.Index(b, []byte("?>")))]
+	i := bytes.Index(decl, []byte("encoding="))
+	if i < 0 || i+len("encoding=")+1 >= len(decl) {
+		return true
+	}
+	v := decl[i+len("encoding="):]
+	if j := bytes.IndexByte(v[1:], v[0]); j >= 0 {
+		v = v[1 : j+1]
+	}
+	return strings.EqualFold(string(v), "utf-8") || strings.EqualFold(string(v), "utf8")
+}
+
+// closesRoot reports whether an XML document whose first bytes are head
+// and last bytes are tail ends by closing its root element.
+func closesRoot(head, tail []byte) bool {
+	tail = bytes.TrimRight(tail, " \t\r\n")
+	// The root is the first element: after the declaration and comments.
+	for {
+		i := bytes.IndexByte(head, '<')
+		if i < 0 || i+1 >= len(head) {
+			return false
+		}
+		head = head[i+1:]
+		if head[0] != '?' && head[0] != '!' {
+			break
+		}
+	}
+	end := bytes.IndexAny(head, " \t\r\n/>")
+	if end <= 0 {
+		return false
+	}
+	root := head[:end]
+	if gt := bytes.IndexByte(head, '>'); gt > 0 && head[gt-1] == '/' {
+		return bytes.HasSuffix(tail, []byte("/>")) // <sst count="0"/>
+	}
+	if !bytes.HasSuffix(tail, []byte(">")) {
+		return false
+	}
+	tail = bytes.TrimRight(tail[:len(tail)-1], " \t\r\n")
+	return bytes.HasSuffix(tail, append([]byte("</"), root...))
+}
+
+// damage says in words, for a message, what err found wrong with a damaged
+// file: " (...)", or "" when there is nothing more useful to say. Go's own
+// error text is no help to the person who uploaded the file.
+func damage(err error) string {
+	var se *xml.SyntaxError
+	var ce flate.CorruptInputError
+	switch {
+	case errors.Is(err, errCorrupt), errors.Is(err, zip.ErrChecksum), errors.As(err, &ce), errors.Is(err, io.ErrUnexpectedEOF):
+		return " (its compressed contents are corrupt)"
+	case errors.Is(err, zip.ErrAlgorithm):
+		return " (it is compressed in a way Excel does not use)"
+	case errors.Is(err, zip.ErrFormat):
+		return " (it is not a complete zip archive: it may have been cut short while downloading or copying)"
+	case errors.Is(err, errXMLText), errors.As(err, &se):
+		return " (part of it is not valid XML or is cut short)"
+	}
+	return ""
 }
 
 func zipFileHasPrefix(zr *zip.Reader, name, prefix string) bool {

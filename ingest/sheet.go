@@ -155,7 +155,7 @@ func Open(name string, data io.ReaderAt, size int64, opt Options) (*Workbook, er
 }
 
 func damaged(name string, err error) *FileError {
-	return fileErr(name, "the workbook is damaged and cannot be read (%v); open it in Excel, save it again as .xlsx and upload that", err)
+	return fileErr(name, "the workbook is damaged and cannot be read%s; open it in Excel, save it again as .xlsx and upload that", damage(err))
 }
 
 // baseName is the last element of a path written with / or \ (browsers on

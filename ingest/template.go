@@ -306,8 +306,14 @@ func pickSheet(w *Workbook, m *Matcher, opt Options) (*scanned, error) {
 				}
 			}
 		}
-		for _, d := range cands {
+		for i, d := range cands {
 			sc := scan(w.csvRows(d), m)
+			if i > 0 && sc.err != nil {
+				// Quotes break under a separator the file does not use;
+				// that is no fault of the file.
+				sc.sheet.Close()
+				continue
+			}
 			consider(sc)
 			if sc.score == len(m.ds.Columns) {
 				break
@@ -348,7 +354,7 @@ func pickSheet(w *Workbook, m *Matcher, opt Options) (*scanned, error) {
 		}
 		where := "the file"
 		if w.Kind() == KindXLSX {
-			where = "sheet " + quoteList(names)
+			where = "sheet" + quoteList(names)
 		}
 		return nil, fileErr(w.Name(), "found no header row in the first %d non-blank rows of %s; put one row of column names above the data, such as: %s",
 			HeaderSearchRows, where, describeColumns(requiredFirst(m.ds)))
@@ -356,6 +362,7 @@ func pickSheet(w *Workbook, m *Matcher, opt Options) (*scanned, error) {
 	return best, nil
 }
 
+// quoteList follows "sheet": ` "A"` or `s "A", "B"`.
 func quoteList(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
@@ -364,7 +371,7 @@ func quoteList(names []string) string {
 	if len(q) > 1 {
 		return "s " + strings.Join(q, ", ")
 	}
-	return strings.Join(q, "")
+	return " " + strings.Join(q, "")
 }
 
 // requiredFirst lists the dataset's required columns, or its first columns

@@ -571,7 +571,7 @@ func TestFileKinds(t *testing.T) {
 		{"revenue.pdf", []byte("%PDF-1.7\n"), "this is a PDF, not a spreadsheet; export the data as .xlsx or .csv from the system that made it"},
 		{"revenue.xls", []byte("<html><table><tr><td>FY</td></tr></table></html>"), "this is a web page (HTML), not a spreadsheet, though some systems export it under a spreadsheet name; open it in Excel and save it as .xlsx"},
 		{"revenue.csv", []byte{0x89, 'P', 'N', 'G', 0, 0, 0, 0}, "this is not a spreadsheet or a CSV file (it holds binary data); upload an .xlsx or .csv file"},
-		{"revenue.xlsx", []byte("PK\x03\x04 cut short"), "this looks like a zip archive or workbook but it is damaged (zip: not a valid zip file); open it in Excel, save it again as .xlsx and upload that"},
+		{"revenue.xlsx", []byte("PK\x03\x04 cut short"), "this looks like a workbook or zip archive but it is damaged (it is not a complete zip archive: it may have been cut short while downloading or copying); download or export it again and upload the new file"},
 	}
 	for _, tt := range tests {
 		_, err := read(tt.name, tt.data, ds, Options{})

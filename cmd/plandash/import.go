@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/plandash/plandash/internal/imports"
 	"github.com/plandash/plandash/internal/plan"
@@ -16,10 +17,14 @@ import (
 )
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	var dataset string
-	var dryRun, asJSON bool
+	var dataset, profile string
+	var dryRun, asJSON, force bool
+	var sets setFlags
 	cfg, fs, err := flags("import", args, stderr, getenv, func(fs *flag.FlagSet) {
-		fs.StringVar(&dataset, "dataset", "", "dataset to import into (default: detected from the header)")
+		fs.StringVar(&dataset, "dataset", "", "dataset to import into (default: detected from the file)")
+		fs.StringVar(&profile, "profile", "", "profile that reads the file (default: detected from its sheets and headers)")
+		fs.Var(&sets, "set", "a value the profile asks for, as key=value (repeatable): --set year=2024")
+		fs.BoolVar(&force, "force", false, "load even a file that would remove most of a dataset or whose filters match no row")
 		fs.BoolVar(&dryRun, "dry-run", false, "do everything but commit")
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	})
@@ -52,8 +57,13 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	defer st.Close()
 	im := &imports.Importer{Store: st, Plan: func() *plan.Plan { return p }, Archive: cfg.Archive, Now: cfg.Clock(), Log: log}
-	rep, err := im.Import(ctx, imports.Request{Name: filepath.Base(file), Data: data, Dataset: dataset, Source: imports.SourceCLI,
-		User: currentUser(getenv), DryRun: dryRun})
+	setVals, err := imports.ParseSet(sets)
+	if err != nil {
+		fmt.Fprintln(stderr, "plandash import:", err)
+		return exitUsage
+	}
+	rep, err := im.Import(ctx, imports.Request{Name: filepath.Base(file), Data: data, Dataset: dataset, Profile: profile, Set: setVals,
+		Force: force, Source: imports.SourceCLI, User: currentUser(getenv), DryRun: dryRun})
 	if err != nil {
 		fmt.Fprintln(stderr, "plandash import: nothing was loaded:", err)
 		return exitRejected
@@ -73,6 +83,16 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return exitRejected
 	}
 	return exitOK
+}
+
+// setFlags collects repeated --set key=value flags.
+type setFlags []string
+
+func (s *setFlags) String() string { return strings.Join(*s, ",") }
+
+func (s *setFlags) Set(v string) error {
+	*s = append(*s, v)
+	return nil
 }
 
 func currentUser(getenv func(string) string) string {

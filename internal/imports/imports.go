@@ -4,7 +4,6 @@
 package imports
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,39 +46,63 @@ type Importer struct {
 
 // Request is one file to import.
 type Request struct {
-	Name    string
-	Data    []byte
-	Dataset string // empty: detected from the file's header
-	Source  string
-	User    string
-	DryRun  bool
-	Sample  bool
+	Name string
+	Data []byte
+	// Dataset restricts detection to profiles for this dataset; Profile
+	// names the profile outright. Both empty: detected from the file.
+	Dataset string
+	Profile string
+	// Set gives the values a profile asks for at import time (year=2024).
+	Set    map[string]string
+	Source string
+	User   string
+	DryRun bool
+	Sample bool
+	// Force loads a file that would remove most of a dataset, or whose
+	// filters match no row.
+	Force bool
 }
 
 // Report says what an import did, for people (Text) and programs (JSON).
 type Report struct {
-	ID             int64                `json:"id,omitempty"`
-	Status         string               `json:"status"`
-	File           string               `json:"file"`
-	SHA256         string               `json:"sha256"`
-	Size           int64                `json:"size"`
-	Dataset        string               `json:"dataset,omitempty"`
-	Detected       string               `json:"detected,omitempty"`
-	Sheet          string               `json:"sheet,omitempty"`
-	HeaderRow      int                  `json:"header_row,omitempty"`
-	Mapping        []ingest.ColumnMatch `json:"mapping,omitempty"`
-	Ignored        []string             `json:"ignored_headers,omitempty"`
-	RowsRead       int                  `json:"rows_read"`
-	RowsLoaded     int64                `json:"rows_loaded"`
-	RowsSuperseded int64                `json:"rows_superseded"`
-	ErrorCount     int                  `json:"error_count"`
-	Errors         []string             `json:"errors,omitempty"`
-	Message        string               `json:"message,omitempty"`
-	DryRun         bool                 `json:"dry_run,omitempty"`
+	ID     int64  `json:"id,omitempty"`
+	Status string `json:"status"`
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	// Dataset is the first (often the only) dataset the file fills.
+	Dataset  string   `json:"dataset,omitempty"`
+	Datasets []string `json:"datasets,omitempty"`
+	Profile  string   `json:"profile,omitempty"`
+	// Detected says why the profile was chosen.
+	Detected  string               `json:"detected,omitempty"`
+	Sheet     string               `json:"sheet,omitempty"`
+	HeaderRow int                  `json:"header_row,omitempty"`
+	Mapping   []ingest.ColumnMatch `json:"mapping,omitempty"`
+	Ignored   []string             `json:"ignored_headers,omitempty"`
+	Sheets    []ingest.SheetReport `json:"sheets,omitempty"`
+	// Skipped rows (totals, notes) with their reasons, and the filters that
+	// kept the plan's place.
+	Skipped        []ingest.SkipReport   `json:"skipped,omitempty"`
+	Filters        []ingest.FilterReport `json:"filters,omitempty"`
+	Unmapped       []string              `json:"unmapped_accounts,omitempty"`
+	BadRowsSkipped []string              `json:"bad_rows_skipped,omitempty"`
+	RowsRead       int                   `json:"rows_read"`
+	RowsSkipped    int                   `json:"rows_skipped"`
+	RowsLoaded     int64                 `json:"rows_loaded"`
+	RowsSuperseded int64                 `json:"rows_superseded"`
+	ErrorCount     int                   `json:"error_count"`
+	Errors         []string              `json:"errors,omitempty"`
+	Message        string                `json:"message,omitempty"`
+	DryRun         bool                  `json:"dry_run,omitempty"`
 	// Duplicate is the import that already loaded this file, when refused as such.
 	Duplicate int64 `json:"duplicate_of,omitempty"`
+	// Candidates lists the profiles that fit equally when detection could not decide.
+	Candidates []string `json:"candidates,omitempty"`
 	// RowsRemoved counts current rows that leave without a row of the same key.
 	RowsRemoved int64 `json:"rows_removed"`
+	// Refused is set when a safety check stopped the import; Force overrides it.
+	Refused bool `json:"refused,omitempty"`
 	// Columns and FirstRows show the first rows as they will be stored.
 	Columns   []string   `json:"columns,omitempty"`
 	FirstRows [][]string `json:"first_rows,omitempty"`
@@ -175,28 +198,62 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 	rep := &Report{File: req.Name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(req.Data)), DryRun: req.DryRun}
 	opt := ingest.Options{MaxErrors: im.maxErrors(), Place: p.Place}
 
-	ds, res, err := im.read(p, req, opt, rep)
+	if req.Dataset != "" && p.Datasets[req.Dataset] == nil {
+		rep.Status, rep.Message = store.StatusRejected, fmt.Sprintf("there is no dataset %q in the plan (datasets: %s)", req.Dataset, strings.Join(datasetNames(p), ", "))
+		return rep, nil
+	}
+	rr := ingest.ReadRequest{Name: req.Name, Data: req.Data, Plan: p, Profile: req.Profile, Dataset: req.Dataset, Set: req.Set, Options: opt}
+	res, err := ingest.Read(rr)
+	var de *ingest.DetectError
+	if errors.As(err, &de) && req.Dataset != "" && req.Profile == "" {
+		// Nothing fits a named dataset: its own template says precisely
+		// which columns are missing.
+		rr.Profile = req.Dataset
+		if _, terr := ingest.Read(rr); terr != nil {
+			var fe *ingest.FileError
+			if errors.As(terr, &fe) {
+				err = terr
+			}
+		}
+	}
 	if err != nil {
 		var fe *ingest.FileError
-		if errors.As(err, &fe) {
+		switch {
+		case errors.As(err, &fe):
 			rep.Status, rep.Message = store.StatusRejected, fe.Message
+			return rep, nil
+		case errors.As(err, &de):
+			rep.Status, rep.Message, rep.Candidates = store.StatusRejected, de.Message, de.Candidates
 			return rep, nil
 		}
 		return nil, err
 	}
-	rep.Dataset = ds.Name
-	if prior, err := im.Store.InForce(ctx, ds, rep.SHA256); err != nil {
-		return nil, err
-	} else if prior != nil {
-		rep.Status, rep.Duplicate = store.StatusRejected, prior.ID
-		rep.Message = fmt.Sprintf("this file was already loaded into %s by import #%d on %s; undo that import to load it again",
-			ds.Name, prior.ID, prior.Started.In(p.Location()).Format("2006-01-02 15:04"))
+	var dss []*plan.Dataset
+	for _, b := range res.Batches {
+		dss = append(dss, b.Dataset)
+		rep.Datasets = append(rep.Datasets, b.Dataset.Name)
+	}
+	if len(dss) == 0 {
+		rep.Status, rep.Message = store.StatusRejected, "the file fills no dataset of the plan"
 		return rep, nil
 	}
+	rep.Dataset = rep.Datasets[0]
+	for _, ds := range dss {
+		prior, err := im.Store.InForce(ctx, ds, rep.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		if prior != nil {
+			rep.Status, rep.Duplicate = store.StatusRejected, prior.ID
+			rep.Message = fmt.Sprintf("this file was already loaded into %s by import #%d on %s; undo that import to load it again",
+				ds.Name, prior.ID, prior.Started.In(p.Location()).Format("2006-01-02 15:04"))
+			return rep, nil
+		}
+	}
 	fillReport(rep, res)
-	fillPreview(rep, ds, res.Batch)
+	fillPreview(rep, res.Batches[0].Dataset, res.Batches[0])
 
-	rec := &store.Import{Datasets: []string{ds.Name}, Profile: "template", FileName: req.Name, SHA256: rep.SHA256,
+	rec := &store.Import{Datasets: rep.Datasets, Profile: rep.Profile, FileName: req.Name, SHA256: rep.SHA256,
 		Size: rep.Size, Source: req.Source, User: req.User, Started: im.Now(), Sample: req.Sample}
 	if !req.DryRun {
 		path, err := im.archive(rep.SHA256, req.Name, req.Data)
@@ -216,6 +273,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 		}
 		rec.Status, rec.Message, rec.Finished = status, msg, im.Now()
 		rec.RowsRead, rec.RowsLoaded, rec.RowsSuperseded = int64(rep.RowsRead), rep.RowsLoaded, rep.RowsSuperseded
+		rec.RowsSkipped = int64(rep.RowsSkipped)
 		rec.ErrorCount, rec.Errors = int64(rep.ErrorCount), rep.Errors
 		if status == store.StatusRejected {
 			rec.RowsRejected = int64(rep.RowsRead)
@@ -227,21 +285,55 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 		return rep, nil
 	}
 
-	// Duplicates are listed in the room the cell errors leave, and all counted.
-	dups, ndup := duplicateKeys(ds, res.Batch, opt.MaxErrors-len(rep.Errors))
-	rep.Errors = append(rep.Errors, dups...)
-	rep.ErrorCount += ndup
+	for _, b := range res.Batches {
+		msgs, n := duplicateKeys(b.Dataset, b, opt.MaxErrors-len(rep.Errors))
+		rep.Errors = append(rep.Errors, msgs...)
+		rep.ErrorCount += n
+	}
 	if rep.ErrorCount > 0 {
 		return finish(store.StatusRejected, fmt.Sprintf("%d problem(s) in the file; nothing was loaded. Correct the cells listed and import the file again.", rep.ErrorCount))
 	}
-	if len(res.Batch.Rows) == 0 {
-		return finish(store.StatusRejected, "the file has a header but no rows of data; nothing was loaded")
+	for _, f := range res.Filters {
+		if f.Total > 0 && f.Kept == 0 && !req.Force {
+			rep.Refused = true
+			return finish(store.StatusRejected, fmt.Sprintf("%s of %s rows matched %s%s; nothing was loaded. Check the plan's place settings, or force the import if that is right.",
+				"0", groupDigits(f.Total), f.Description, sheetNote(f.Sheet)))
+		}
 	}
-	rows := make([]store.Row, len(res.Batch.Rows))
-	for i, r := range res.Batch.Rows {
-		rows[i] = store.Row{Sheet: r.Sheet, Line: r.Line, Values: r.Values}
+	rows := 0
+	for _, b := range res.Batches {
+		rows += len(b.Rows)
 	}
-	results, err := im.Store.Apply(ctx, rec.ID, []store.Load{{Dataset: ds, Columns: res.Batch.Columns, Rows: rows, Sample: req.Sample}}, req.DryRun, nil)
+	if rows == 0 {
+		return finish(store.StatusRejected, "the file has no rows of data for the plan; nothing was loaded")
+	}
+	var loads []store.Load
+	for _, b := range res.Batches {
+		sr := make([]store.Row, len(b.Rows))
+		for i, r := range b.Rows {
+			sr[i] = store.Row{Sheet: r.Sheet, Line: r.Line, Values: r.Values}
+		}
+		loads = append(loads, store.Load{Dataset: b.Dataset, Columns: b.Columns, Rows: sr, Sample: req.Sample})
+	}
+	var refusal string
+	guard := func(results []store.LoadResult) error {
+		if req.Force || req.Sample {
+			return nil
+		}
+		for _, r := range results {
+			if r.Current > 0 && r.Removed*2 > r.Current {
+				refusal = fmt.Sprintf("this file would remove %s of the %s current rows of %s (rows whose key it does not have); nothing was loaded. Check that the file is complete, or force the import if the rows should go.",
+					groupDigits(int(r.Removed)), groupDigits(int(r.Current)), r.Dataset)
+				return errRefused
+			}
+		}
+		return nil
+	}
+	results, err := im.Store.Apply(ctx, rec.ID, loads, req.DryRun, guard)
+	if errors.Is(err, errRefused) {
+		rep.Refused = true
+		return finish(store.StatusRejected, refusal)
+	}
 	if err != nil {
 		if _, ferr := finish(store.StatusFailed, "the database refused the rows; nothing was loaded: "+err.Error()); ferr != nil {
 			im.Log.Error("import: record failure", "id", rec.ID, "err", ferr)
@@ -256,8 +348,35 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 	if req.DryRun {
 		return finish(store.StatusDryRun, fmt.Sprintf("dry run: %d rows would be loaded and %d current rows replaced; nothing was changed", rep.RowsLoaded, rep.RowsSuperseded))
 	}
-	im.Log.Info("import loaded", "id", rec.ID, "dataset", ds.Name, "file", req.Name, "rows", rep.RowsLoaded, "superseded", rep.RowsSuperseded, "source", req.Source)
-	return finish(store.StatusLoaded, fmt.Sprintf("%d rows loaded into %s; %d earlier rows superseded", rep.RowsLoaded, ds.Name, rep.RowsSuperseded))
+	im.Log.Info("import loaded", "id", rec.ID, "datasets", rep.Datasets, "profile", rep.Profile, "file", req.Name, "rows", rep.RowsLoaded, "superseded", rep.RowsSuperseded, "source", req.Source)
+	return finish(store.StatusLoaded, fmt.Sprintf("%d rows loaded into %s; %d earlier rows superseded", rep.RowsLoaded, strings.Join(rep.Datasets, ", "), rep.RowsSuperseded))
+}
+
+var errRefused = errors.New("imports: refused by a safety check")
+
+func sheetNote(sheet string) string {
+	if sheet == "" {
+		return ""
+	}
+	return " (sheet " + sheet + ")"
+}
+
+// groupDigits writes 2265 as 2,265 for messages.
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
 
 func (im *Importer) maxErrors() int {
@@ -267,73 +386,35 @@ func (im *Importer) maxErrors() int {
 	return 100
 }
 
-// read maps the file onto the requested dataset, or onto the dataset whose
-// template it matches best when none was named.
-func (im *Importer) read(p *plan.Plan, req Request, opt ingest.Options, rep *Report) (*plan.Dataset, *ingest.Result, error) {
-	r := bytes.NewReader(req.Data)
-	if req.Dataset != "" {
-		ds := p.Datasets[req.Dataset]
-		if ds == nil {
-			names := make([]string, 0, len(p.Datasets))
-			for n := range p.Datasets {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			return nil, nil, &ingest.FileError{File: req.Name, Message: fmt.Sprintf("there is no dataset %q in the plan (datasets: %s)", req.Dataset, strings.Join(names, ", "))}
-		}
-		res, err := ingest.ReadTemplate(req.Name, r, int64(len(req.Data)), ds, opt)
-		return ds, res, err
-	}
-	type cand struct {
-		ds  *plan.Dataset
-		res *ingest.Result
-	}
-	var best []cand
-	var firstErr error
+func datasetNames(p *plan.Plan) []string {
 	names := make([]string, 0, len(p.Datasets))
 	for n := range p.Datasets {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		ds := p.Datasets[n]
-		res, err := ingest.ReadTemplate(req.Name, r, int64(len(req.Data)), ds, opt)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		switch {
-		case len(best) == 0 || len(res.Mapping) > len(best[0].res.Mapping):
-			best = []cand{{ds, res}}
-		case len(res.Mapping) == len(best[0].res.Mapping):
-			best = append(best, cand{ds, res})
-		}
-	}
-	if len(best) == 1 {
-		rep.Detected = fmt.Sprintf("the header matches %d columns of %s", len(best[0].res.Mapping), best[0].ds.Name)
-		return best[0].ds, best[0].res, nil
-	}
-	if len(best) > 1 {
-		var ns []string
-		for _, c := range best {
-			ns = append(ns, c.ds.Name)
-		}
-		return nil, nil, &ingest.FileError{File: req.Name, Message: fmt.Sprintf("the file could be for %s; name the dataset (--dataset)", strings.Join(ns, " or "))}
-	}
-	var fe *ingest.FileError
-	if errors.As(firstErr, &fe) && !strings.Contains(fe.Message, "column") {
-		return nil, nil, firstErr
-	}
-	return nil, nil, &ingest.FileError{File: req.Name, Message: "the file's header matches no dataset of the plan; name the dataset (--dataset) to see which columns are missing"}
+	return names
 }
 
-func fillReport(rep *Report, res *ingest.Result) {
-	rep.Sheet, rep.HeaderRow, rep.Mapping, rep.Ignored = res.Sheet, res.HeaderRow, res.Mapping, res.Ignored
+func fillReport(rep *Report, res *ingest.ReadResult) {
+	if res.Profile != nil {
+		rep.Profile = res.Profile.Name
+	}
+	rep.Detected = res.Reason
+	rep.Sheets, rep.Skipped, rep.Filters, rep.Unmapped = res.Sheets, res.Skipped, res.Filters, res.Unmapped
+	if len(res.Sheets) > 0 {
+		first := res.Sheets[0]
+		rep.Sheet, rep.HeaderRow, rep.Mapping, rep.Ignored = first.Sheet, first.HeaderRow, first.Mapping, first.Ignored
+	}
 	rep.RowsRead, rep.ErrorCount = res.RowsRead, res.ErrorCount
+	for _, sk := range res.Skipped {
+		rep.RowsSkipped += sk.Count
+	}
+	rep.RowsSkipped += len(res.BadRowsSkipped)
 	for _, e := range res.Errors {
 		rep.Errors = append(rep.Errors, e.String())
+	}
+	for _, e := range res.BadRowsSkipped {
+		rep.BadRowsSkipped = append(rep.BadRowsSkipped, e.String())
 	}
 }
 
@@ -412,30 +493,67 @@ func (im *Importer) archive(sha, name string, data []byte) (string, error) {
 func (r *Report) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "file:      %s (%d bytes, sha256 %s)\n", r.File, r.Size, short(r.SHA256))
-	if r.Dataset != "" {
-		fmt.Fprintf(&b, "dataset:   %s", r.Dataset)
+	if r.Profile != "" {
+		fmt.Fprintf(&b, "profile:   %s", r.Profile)
 		if r.Detected != "" {
-			fmt.Fprintf(&b, " (detected: %s)", r.Detected)
+			fmt.Fprintf(&b, " (%s)", r.Detected)
 		}
 		b.WriteString("\n")
 	}
-	if r.Sheet != "" {
+	if len(r.Candidates) > 0 {
+		fmt.Fprintf(&b, "could be:  %s (name one with --profile)\n", strings.Join(r.Candidates, ", "))
+	}
+	if len(r.Datasets) > 0 {
+		fmt.Fprintf(&b, "dataset:   %s\n", strings.Join(r.Datasets, ", "))
+	}
+	for _, sh := range r.Sheets {
+		if sh.HeaderRow == 0 {
+			if sh.Note != "" {
+				fmt.Fprintf(&b, "sheet:     %s: %s\n", sh.Sheet, sh.Note)
+			}
+			continue
+		}
+		fmt.Fprintf(&b, "sheet:     %s, header in row %d", sh.Sheet, sh.HeaderRow)
+		if sh.Unpivoted > 0 {
+			fmt.Fprintf(&b, ", %d wide columns unpivoted", sh.Unpivoted)
+		}
+		b.WriteString("\n")
+		if len(sh.Mapping) > 0 {
+			b.WriteString("columns:  ")
+			for i, m := range sh.Mapping {
+				if i > 0 {
+					b.WriteString(",")
+				}
+				fmt.Fprintf(&b, " %s -> %s", m.Header, m.Column)
+			}
+			b.WriteString("\n")
+		}
+		if len(sh.Ignored) > 0 && len(sh.Ignored) <= 12 {
+			fmt.Fprintf(&b, "ignored:   %s\n", strings.Join(sh.Ignored, ", "))
+		} else if len(sh.Ignored) > 12 {
+			fmt.Fprintf(&b, "ignored:   %s and %d more\n", strings.Join(sh.Ignored[:12], ", "), len(sh.Ignored)-12)
+		}
+	}
+	if len(r.Sheets) == 0 && r.Sheet != "" {
 		fmt.Fprintf(&b, "sheet:     %s, header in row %d\n", r.Sheet, r.HeaderRow)
 	}
-	if len(r.Mapping) > 0 {
-		b.WriteString("columns:  ")
-		for i, m := range r.Mapping {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			fmt.Fprintf(&b, " %s -> %s", m.Header, m.Column)
+	for _, f := range r.Filters {
+		fmt.Fprintf(&b, "kept:      %s of %s rows where %s%s\n", groupDigits(f.Kept), groupDigits(f.Total), f.Description, sheetNote(f.Sheet))
+	}
+	for _, sk := range r.Skipped {
+		fmt.Fprintf(&b, "skipped:   %d %s", sk.Count, sk.Reason)
+		if len(sk.Examples) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(sk.Examples, ", "))
 		}
 		b.WriteString("\n")
 	}
-	if len(r.Ignored) > 0 {
-		fmt.Fprintf(&b, "ignored:   %s\n", strings.Join(r.Ignored, ", "))
+	for _, e := range r.BadRowsSkipped {
+		fmt.Fprintf(&b, "left out:  %s\n", e)
 	}
-	fmt.Fprintf(&b, "rows:      %d read, %d loaded, %d superseded\n", r.RowsRead, r.RowsLoaded, r.RowsSuperseded)
+	if len(r.Unmapped) > 0 {
+		fmt.Fprintf(&b, "unmapped:  %d account(s) not in the crosswalk: %s\n", len(r.Unmapped), strings.Join(r.Unmapped, "; "))
+	}
+	fmt.Fprintf(&b, "rows:      %d read, %d skipped, %d loaded, %d superseded\n", r.RowsRead, r.RowsSkipped, r.RowsLoaded, r.RowsSuperseded)
 	if r.ErrorCount > 0 {
 		fmt.Fprintf(&b, "problems:  %d\n", r.ErrorCount)
 		for _, e := range r.Errors {

@@ -498,7 +498,7 @@ func TestImportDetectsDataset(t *testing.T) {
 	if !strings.Contains(rep.Detected, ridership) || !strings.Contains(rep.Detected, "5 columns") {
 		t.Errorf("detected %q; want it to say the header matches 5 columns of %s", rep.Detected, ridership)
 	}
-	if !strings.Contains(rep.Text(), "(detected: ") {
+	if !strings.Contains(rep.Text(), "(detected profile ") {
 		t.Errorf("text does not say the dataset was detected:\n%s", rep.Text())
 	}
 
@@ -506,7 +506,7 @@ func TestImportDetectsDataset(t *testing.T) {
 		name, file string
 		want       string
 	}{
-		{"no dataset", "colour,size,weight\nred,3,4\nblue,5,6\n", "matches no dataset"},
+		{"no dataset", "colour,size,weight\nred,3,4\nblue,5,6\n", "fits this file"},
 		{"empty", "", "empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -608,7 +608,7 @@ func TestReportText(t *testing.T) {
 	for _, want := range []string{
 		"file:      bad.csv",
 		"dataset:   transit_ridership",
-		"rows:      10 read, 0 loaded, 0 superseded",
+		"rows:      10 read, 0 skipped, 0 loaded, 0 superseded",
 		"problems:  5",
 		`  bad.csv!E3: "x1" `,
 		`  bad.csv!E5: "x3" `,

@@ -147,3 +147,6 @@ func (im *Importer) Template(w io.Writer, dataset string) error {
 	}
 	return ingest.WriteTemplate(w, ds, ingest.TemplateOptions{Place: p.Place, Title: p.Title, FYStartMonth: p.FYStart()})
 }
+
+// ParseSet reads import-time values written as key=value (--set year=2024).
+func ParseSet(pairs []string) (map[string]string, error) { return ingest.SetValues(pairs) }

@@ -32,20 +32,31 @@ type Plan struct {
 	Goals        []*Goal      `yaml:"goals"`
 	DatasetRefs  []DatasetRef `yaml:"datasets"`
 	Indicators   []*Indicator `yaml:"indicators"`
+	// Profiles map kinds of source files onto datasets; Crosswalks map
+	// account codes and names onto the plan's categories (see profile.go).
+	Profiles   []*Profile   `yaml:"profiles"`
+	Crosswalks []*Crosswalk `yaml:"crosswalks"`
 	// Sample marks a plan whose targets are illustrative; every page says so.
 	Sample bool `yaml:"sample"`
 
 	// Resolved by Validate.
 	Datasets map[string]*Dataset `yaml:"-"`
+	profiles map[string]*Profile
 	location *time.Location
 	ids      map[string]any
 }
 
-// Place is where the plan applies; datasets default their geography to it.
+// Place is where the plan applies; datasets default their geography to it,
+// and profiles keep the rows of public files that are about it.
 type Place struct {
+	Pos   `yaml:"-"`
 	City  string   `yaml:"city"`
 	State string   `yaml:"state"`
 	Zips  []string `yaml:"zips"`
+	// NTDID is the National Transit Database id of the city's transit
+	// agency ("90022"); CoC is its Continuum of Care ("CA-600").
+	NTDID string `yaml:"ntd_id"`
+	CoC   string `yaml:"coc"`
 }
 
 // Person is a council member or an executive, with their title.

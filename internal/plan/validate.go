@@ -76,6 +76,7 @@ func (p *Plan) validate() Problems {
 	}
 	p.checkTree(c, depts)
 	p.checkDatasets(c)
+	p.checkProfiles(c)
 	p.checkIndicators(c, depts)
 	return c.probs
 }
