@@ -1646,3 +1646,24 @@ func checkSetTemplates(c *checker, where string, e *CrosswalkEntry) {
 		}
 	}
 }
+
+var setKeyRe = regexp.MustCompile(`\{set\.([A-Za-z0-9_]+)`)
+
+// SetKeys lists the import-time values the profile can use ({set.year}),
+// so the upload form can ask for them.
+func (pr *Profile) SetKeys() []string {
+	b, err := yaml.Marshal(pr)
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range setKeyRe.FindAllStringSubmatch(string(b), -1) {
+		if !seen[m[1]] {
+			seen[m[1]] = true
+			out = append(out, m[1])
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -121,8 +121,9 @@ func (s *Server) apiImportPost(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	dry := c.FormValue("dry_run")
+	profile, set, force := uploadOptions(c)
 	rep, err := s.Importer.Import(ctx, imports.Request{Name: name, Data: data, Dataset: strings.TrimSpace(c.FormValue("dataset")),
-		Source: imports.SourceUpload, User: userName(c, s), DryRun: dry == "1" || dry == "true"})
+		Profile: profile, Set: set, Force: force, Source: imports.SourceUpload, User: userName(c, s), DryRun: dry == "1" || dry == "true"})
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,9 @@ type preview struct {
 	Token   string
 	User    string
 	Dataset string
+	Profile string
+	Set     map[string]string
+	Force   bool
 	Name    string
 	Data    []byte
 	Created time.Time
@@ -246,7 +249,14 @@ func (s *Server) flashImport(c *fiber.Ctx, id int64, msg string, isErr bool) err
 	return s.importPage(c)
 }
 
-// uploadPage is the upload form of a dataset.
+// setField is a value a profile asks for at import time.
+type setField struct {
+	Key      string
+	Profiles []string
+}
+
+// uploadPage is the upload form of a dataset: the file, how to read it
+// (detected, or a profile chosen), and the values profiles ask for.
 func (s *Server) uploadPage(c *fiber.Ctx) error {
 	p := s.Plan()
 	ds := p.Datasets[c.Params("name")]
@@ -254,8 +264,49 @@ func (s *Server) uploadPage(c *fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	w := s.words(c)
+	var profiles []*plan.Profile
+	fields := map[string]*setField{}
+	var keys []string
+	for _, pr := range p.AllProfiles() {
+		if !pr.Fills(ds.Name) {
+			continue
+		}
+		profiles = append(profiles, pr)
+		for _, k := range pr.SetKeys() {
+			if fields[k] == nil {
+				fields[k] = &setField{Key: k}
+				keys = append(keys, k)
+			}
+			fields[k].Profiles = append(fields[k].Profiles, pr.Name)
+		}
+	}
+	sort.Strings(keys)
+	var sets []*setField
+	for _, k := range keys {
+		sets = append(sets, fields[k])
+	}
 	return s.render(c, "upload", pageData{Title: w.T("upload.title", map[string]any{"Dataset": ds.Title}), W: w,
-		Data: map[string]any{"Dataset": ds, "LimitMB": s.UploadLimit >> 20}})
+		Data: map[string]any{"Dataset": ds, "LimitMB": s.UploadLimit >> 20, "Profiles": profiles, "Sets": sets}})
+}
+
+// uploadOptions reads the profile, the import-time values and force from
+// the upload form.
+func uploadOptions(c *fiber.Ctx) (string, map[string]string, bool) {
+	set := map[string]string{}
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		if key, ok := strings.CutPrefix(string(k), "set_"); ok && strings.TrimSpace(string(v)) != "" {
+			set[key] = strings.TrimSpace(string(v))
+		}
+	})
+	if form, err := c.MultipartForm(); err == nil {
+		for k, vs := range form.Value {
+			if key, ok := strings.CutPrefix(k, "set_"); ok && len(vs) > 0 && strings.TrimSpace(vs[0]) != "" {
+				set[key] = strings.TrimSpace(vs[0])
+			}
+		}
+	}
+	force := c.FormValue("force")
+	return strings.TrimSpace(c.FormValue("profile")), set, force == "1" || force == "on" || force == "true"
 }
 
 // limitBody refuses an upload whose declared length is over the limit
@@ -304,12 +355,14 @@ func (s *Server) upload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pv := &preview{Token: newToken(), User: userName(c, s), Dataset: ds.Name, Name: name, Data: data, Created: time.Now()}
+	profile, set, force := uploadOptions(c)
+	pv := &preview{Token: newToken(), User: userName(c, s), Dataset: ds.Name, Profile: profile, Set: set, Force: force, Name: name, Data: data, Created: time.Now()}
 	s.previews.put(pv)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		rep, err := s.Importer.Import(ctx, imports.Request{Name: name, Data: data, Dataset: ds.Name, Source: imports.SourceUpload, User: pv.User, DryRun: true})
+		rep, err := s.Importer.Import(ctx, imports.Request{Name: name, Data: data, Dataset: ds.Name, Profile: profile, Set: set, Force: force,
+			Source: imports.SourceUpload, User: pv.User, DryRun: true})
 		if err != nil {
 			s.Log.Error("upload check", "file", name, "err", err)
 		}
@@ -346,7 +399,8 @@ func (s *Server) previewCommit(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	rep, err := s.Importer.Import(ctx, imports.Request{Name: pv.Name, Data: pv.Data, Dataset: pv.Dataset, Source: imports.SourceUpload, User: pv.User})
+	rep, err := s.Importer.Import(ctx, imports.Request{Name: pv.Name, Data: pv.Data, Dataset: pv.Dataset, Profile: pv.Profile, Set: pv.Set,
+		Force: pv.Force, Source: imports.SourceUpload, User: pv.User})
 	if err != nil {
 		return err
 	}
