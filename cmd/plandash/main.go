@@ -29,6 +29,9 @@ Usage:
   plandash check  [flags] [PLAN_FILE]     validate a plan file
   plandash import [flags] FILE            import a spreadsheet (.xlsx or .csv)
   plandash users  SUBCOMMAND              manage accounts and API tokens
+  plandash backup DIR                     copy the database and the archive into DIR
+  plandash restore BACKUP_FILE            put a backup in place of the database (the old one is kept)
+  plandash rebuild [--into NEW_DB]        replay the archive into a new database and compare
   plandash export --parquet DIR           write every public dataset as Parquet
   plandash version
 
@@ -64,6 +67,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdImport(ctx, rest, stdout, stderr, getenv)
 	case "users":
 		return cmdUsers(ctx, rest, stdout, stderr, getenv)
+	case "backup":
+		return cmdBackup(ctx, rest, stdout, stderr, getenv)
+	case "restore":
+		return cmdRestore(ctx, rest, stdout, stderr, getenv)
+	case "rebuild":
+		return cmdRebuild(ctx, rest, stdout, stderr, getenv)
 	case "export":
 		return cmdExport(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":

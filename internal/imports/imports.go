@@ -103,6 +103,10 @@ type Report struct {
 	RowsRemoved int64 `json:"rows_removed"`
 	// Refused is set when a safety check stopped the import; Force overrides it.
 	Refused bool `json:"refused,omitempty"`
+	// Set and Forced record how the import was asked for, so a rebuild can
+	// ask the same.
+	Set    map[string]string `json:"set,omitempty"`
+	Forced bool              `json:"forced,omitempty"`
 	// Columns and FirstRows show the first rows as they will be stored.
 	Columns   []string   `json:"columns,omitempty"`
 	FirstRows [][]string `json:"first_rows,omitempty"`
@@ -195,7 +199,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 	defer im.mu.Unlock()
 	p := im.Plan()
 	sum := sha256.Sum256(req.Data)
-	rep := &Report{File: req.Name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(req.Data)), DryRun: req.DryRun}
+	rep := &Report{File: req.Name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(req.Data)), DryRun: req.DryRun, Set: req.Set, Forced: req.Force}
 	opt := ingest.Options{MaxErrors: im.maxErrors(), Place: p.Place}
 
 	if req.Dataset != "" && p.Datasets[req.Dataset] == nil {

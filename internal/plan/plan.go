@@ -61,16 +61,16 @@ type Place struct {
 
 // Person is a council member or an executive, with their title.
 type Person struct {
-	Name  string `yaml:"name"`
-	Title string `yaml:"title"`
+	Name  string `yaml:"name" json:"name"`
+	Title string `yaml:"title" json:"title"`
 }
 
 // Department is a city department; indicators and strategies name one as owner.
 type Department struct {
-	Pos      `yaml:"-"`
-	Name     string `yaml:"name"`
-	Director string `yaml:"director"`
-	Contact  string `yaml:"contact"`
+	Pos      `yaml:"-" json:"-"`
+	Name     string `yaml:"name" json:"name"`
+	Director string `yaml:"director" json:"director,omitempty"`
+	Contact  string `yaml:"contact" json:"contact,omitempty"`
 }
 
 // UnmarshalYAML records the department's position.

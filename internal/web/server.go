@@ -34,6 +34,9 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+//go:embed openapi.json
+var openAPI []byte
+
 // Backend is what pages read: indicator queries, the imports that feed a
 // dataset, row counts. The store satisfies it.
 type Backend interface {
@@ -180,6 +183,10 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/previews/:token/commit", editor, s.previewCommit)
 	app.Post("/previews/:token/cancel", editor, s.previewCancel)
 	api := app.Group("/api/v1")
+	api.Get("/openapi.json", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+		return c.Send(openAPI)
+	})
 	api.Get("/plan", s.cached, s.apiPlan)
 	api.Get("/indicators", s.cached, s.apiIndicators)
 	api.Get("/indicators/:id", s.cached, s.apiIndicator)
