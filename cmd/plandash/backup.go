@@ -50,13 +50,12 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if !ok {
 		return exitRejected
 	}
-	st, err := openStore(ctx, cfg, p)
-	if err != nil {
-		fmt.Fprintln(stderr, "plandash backup: nothing was written:", err)
-		return exitRejected
+	db, code, done := openDatabase(ctx, cfg, p, cliCall{Command: "backup", Args: args}, stdout, stderr, getenv)
+	if done {
+		return code
 	}
-	defer st.Close()
-	im := &imports.Importer{Store: st, Plan: func() *plan.Plan { return p }, Archive: cfg.Archive, Now: cfg.Clock(), Log: newLogger(cfg, io.Discard)}
+	defer db.close()
+	st, im := db.store, db.importer
 	res, err := im.Backup(ctx, dir)
 	if err != nil {
 		if res != nil {
@@ -302,6 +301,10 @@ func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		fmt.Fprintf(stderr, "plandash rebuild: "+format+"\n", a...)
 		return exitRejected
 	}
+	// Inside a running server the database and its archive are the server's.
+	if db, ok := ctx.Value(serverDatabaseKey{}).(*database); ok {
+		cfg.DB, cfg.Archive, cfg.Plan = db.cfg.DB, db.cfg.Archive, db.cfg.Plan
+	}
 	if !pathExists(cfg.DB) {
 		return fail("there is no database at %s to rebuild", cfg.DB)
 	}
@@ -319,11 +322,12 @@ func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return exitRejected
 	}
 	log := newLogger(cfg, io.Discard)
-	src, err := openStore(ctx, cfg, p)
-	if err != nil {
-		return fail("%v", err)
+	db, code, done := openDatabase(ctx, cfg, p, cliCall{Command: "rebuild", Args: args}, stdout, stderr, getenv)
+	if done {
+		return code
 	}
-	defer src.Close()
+	defer db.close()
+	src, p := db.store, db.plan
 	dcfg := cfg
 	dcfg.DB = into
 	dst, err := openStore(ctx, dcfg, p)

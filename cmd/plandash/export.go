@@ -32,12 +32,12 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if !ok {
 		return exitRejected
 	}
-	st, err := openStore(ctx, cfg, p)
-	if err != nil {
-		fmt.Fprintln(stderr, "plandash export:", err)
-		return exitRejected
+	db, code, done := openDatabase(ctx, cfg, p, cliCall{Command: "export", Args: args}, stdout, stderr, getenv)
+	if done {
+		return code
 	}
-	defer st.Close()
+	defer db.close()
+	st, p := db.store, db.plan
 	names := make([]string, 0, len(p.Datasets))
 	for n := range p.Datasets {
 		names = append(names, n)

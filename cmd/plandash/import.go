@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/plandash/plandash/internal/imports"
-	"github.com/plandash/plandash/internal/plan"
 	"github.com/plandash/plandash/internal/store"
 )
 
@@ -45,18 +44,16 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stderr, "plandash import: cannot read %s: %v\n", file, err)
 		return exitUsage
 	}
-	log := newLogger(cfg, io.Discard)
 	p, ok := loadPlan(cfg.Plan, stderr)
 	if !ok {
 		return exitRejected
 	}
-	st, err := openStore(ctx, cfg, p)
-	if err != nil {
-		fmt.Fprintln(stderr, "plandash import:", err)
-		return exitRejected
+	db, code, done := openDatabase(ctx, cfg, p, cliCall{Command: "import", Args: args}, stdout, stderr, getenv)
+	if done {
+		return code
 	}
-	defer st.Close()
-	im := &imports.Importer{Store: st, Plan: func() *plan.Plan { return p }, Archive: cfg.Archive, Now: cfg.Clock(), Log: log}
+	defer db.close()
+	st, im := db.store, db.importer
 	setVals, err := imports.ParseSet(sets)
 	if err != nil {
 		fmt.Fprintln(stderr, "plandash import:", err)

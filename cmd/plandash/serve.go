@@ -30,6 +30,8 @@ type server struct {
 	ln       net.Listener
 	log      *slog.Logger
 	done     chan error
+	// stopControl closes the socket through which commands reach the server.
+	stopControl func()
 }
 
 // Addr is where the server listens.
@@ -59,6 +61,11 @@ func startServer(ctx context.Context, cfg config.Config, p *plan.Plan, log *slog
 		st.Close()
 		return nil, fmt.Errorf("cannot listen on %s: %w (is another server using it? set --addr)", cfg.Addr, err)
 	}
+	if s.stopControl, err = startControl(s); err != nil {
+		s.ln.Close()
+		st.Close()
+		return nil, err
+	}
 	go func() { s.done <- s.app.Listener(s.ln) }()
 	return s, nil
 }
@@ -66,6 +73,7 @@ func startServer(ctx context.Context, cfg config.Config, p *plan.Plan, log *slog
 // Shutdown stops taking requests, lets running ones finish within the
 // timeout, and closes the database cleanly.
 func (s *server) Shutdown(timeout time.Duration) error {
+	s.stopControl()
 	err := s.app.ShutdownWithTimeout(timeout)
 	if cerr := s.store.Close(); err == nil {
 		err = cerr

@@ -53,12 +53,12 @@ func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if !ok {
 		return exitRejected
 	}
-	st, err := openStore(ctx, cfg, p)
-	if err != nil {
-		fmt.Fprintln(stderr, "plandash users:", err)
-		return exitRejected
+	db, code, done := openDatabase(ctx, cfg, p, cliCall{Command: "users", Args: args}, stdout, stderr, getenv)
+	if done {
+		return code
 	}
-	defer st.Close()
+	defer db.close()
+	st, p := db.store, db.plan
 	now := cfg.Clock()()
 	actor := currentUser(getenv)
 	audit := func(action, detail string) {
