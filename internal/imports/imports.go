@@ -596,4 +596,6 @@ type (
 	AuditEntry = store.AuditEntry
 	// RowSet is a page of a dataset's current rows.
 	RowSet = store.RowSet
+	// HistoryRow is one version of a row.
+	HistoryRow = store.HistoryRow
 )

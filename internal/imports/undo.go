@@ -150,3 +150,13 @@ func (im *Importer) Template(w io.Writer, dataset string) error {
 
 // ParseSet reads import-time values written as key=value (--set year=2024).
 func ParseSet(pairs []string) (map[string]string, error) { return ingest.SetValues(pairs) }
+
+// Note records a narrative for an indicator and period: what happened and
+// what is being done. It is an entry like any typed into a form: checked,
+// recorded in the ledger, archived and undoable; a new note for the same
+// indicator and period supersedes the earlier one, which stays in history.
+func (im *Importer) Note(ctx context.Context, indicator, period, happened, next, user string) (*Report, error) {
+	return im.ManualEntry(ctx, plan.NotesDataset, []map[string]string{{
+		"indicator": indicator, "period": period, "what_happened": happened, "what_next": next,
+	}}, user, false)
+}

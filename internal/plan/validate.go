@@ -77,6 +77,7 @@ func (p *Plan) validate() Problems {
 	p.checkTree(c, depts)
 	p.checkDatasets(c)
 	p.checkProfiles(c)
+	p.checkSources(c)
 	p.checkIndicators(c, depts)
 	return c.probs
 }
@@ -163,7 +164,14 @@ func (p *Plan) checkDatasets(c *checker) {
 		}
 		p.Datasets[d.Name] = d
 	}
+	// Narratives belong to every plan: staff write them on indicator pages.
+	if p.Datasets[NotesDataset] == nil {
+		p.Datasets[NotesDataset] = builtin[NotesDataset]
+	}
 }
+
+// NotesDataset holds the narratives staff write per indicator and period.
+const NotesDataset = "indicator_notes"
 
 func (c *checker) checkDataset(d *Dataset) {
 	c.unknown(d.Pos, "dataset "+d.Name)

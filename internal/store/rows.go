@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -141,6 +142,82 @@ func (s *Store) Pairs(ctx context.Context, ds *plan.Dataset, a, b string, public
 		if v != nil {
 			out[k] = *v
 		}
+	}
+	return out, rows.Err()
+}
+
+// HistoryRow is one version of a row: its values, the import that wrote it
+// (who and when), and whether it is still current.
+type HistoryRow struct {
+	Values  map[string]any
+	Import  int64
+	User    string
+	At      time.Time
+	Current bool
+}
+
+// History lists every version of the rows of a dataset whose columns equal
+// the given values, newest first, including superseded ones (undone
+// imports excluded): the update history of a narrative or a strategy.
+func (s *Store) History(ctx context.Context, ds *plan.Dataset, match map[string]string, public bool) ([]HistoryRow, error) {
+	if public && !ds.IsPublic() {
+		return nil, ErrNotPublic
+	}
+	cols := visibleColumns(ds, public)
+	var where []string
+	var args []any
+	keys := make([]string, 0, len(match))
+	for k := range match {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if ds.Column(k) == nil {
+			return nil, fmt.Errorf("store: %s has no column %s", ds.Name, k)
+		}
+		where = append(where, "CAST(t."+quoteIdent(k)+" AS VARCHAR) = ?")
+		args = append(args, match[k])
+	}
+	if len(where) == 0 {
+		where = append(where, "true")
+	}
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		q := "t." + quoteIdent(c.Name)
+		if c.Type == plan.TypeMoney {
+			q = "CAST(" + q + " AS VARCHAR)"
+		}
+		sel[i] = q
+	}
+	q := fmt.Sprintf(`SELECT %s, t.%s, COALESCE(i.user_name, ''), i.started, t.%s IS NULL
+		FROM %s t JOIN imports i ON i.id = t.%s
+		WHERE %s AND i.status IN ('loaded', 'undo') AND (t.%s IS NULL OR t.%s NOT IN (SELECT id FROM imports WHERE status = 'undo'))
+		ORDER BY i.started DESC, t.%s DESC`,
+		strings.Join(sel, ", "), colImport, colSuperseded, quoteIdent(Table(ds)), colImport, strings.Join(where, " AND "), colSuperseded, colSuperseded, colImport)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: history %s: %w", ds.Name, err)
+	}
+	defer rows.Close()
+	var out []HistoryRow
+	for rows.Next() {
+		vals := make([]any, len(cols)+4)
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		h := HistoryRow{Values: map[string]any{}}
+		for i, c := range cols {
+			h.Values[c.Name] = vals[i]
+		}
+		h.Import, _ = vals[len(cols)].(int64)
+		h.User, _ = vals[len(cols)+1].(string)
+		h.At, _ = vals[len(cols)+2].(time.Time)
+		h.Current, _ = vals[len(cols)+3].(bool)
+		out = append(out, h)
 	}
 	return out, rows.Err()
 }

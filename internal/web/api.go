@@ -37,6 +37,7 @@ type apiIndicator struct {
 	SampleTarget bool       `json:"sample_target"`
 	Series       []apiPoint `json:"series,omitempty"`
 	Imports      []apiImp   `json:"imports,omitempty"`
+	Narratives   []note     `json:"narratives,omitempty"`
 	Error        string     `json:"error,omitempty"`
 }
 
@@ -147,6 +148,9 @@ func (s *Server) apiIndicator(c *fiber.Ctx) error {
 	out := apiIndicatorOf(vm, true)
 	ctx, cancel := context.WithTimeout(context.Background(), s.QueryTimeout)
 	defer cancel()
+	if ns, err := s.notes(ctx, in, s.public(c), true); err == nil {
+		out.Narratives = ns
+	}
 	if ims, err := s.Backend.Feeding(ctx, p.Datasets[in.Dataset]); err == nil {
 		for _, im := range ims {
 			out.Imports = append(out.Imports, apiImp{ID: im.ID, File: im.FileName, SHA256: im.SHA256, Source: im.Source,

@@ -75,6 +75,19 @@ func (s *Server) indicatorPage(c *fiber.Ctx) error {
 		}
 	}
 	data["Measure"] = measureText(in)
+	if notes, err := s.notes(ctx, in, s.public(c), false); err == nil {
+		data["Notes"] = notes
+	}
+	if vm.Err == nil {
+		var periods []plan.Period
+		for i := len(vm.View.Series.Points) - 1; i >= 0 && len(periods) < 24; i-- {
+			periods = append(periods, vm.View.Series.Points[i].Period)
+		}
+		data["NotePeriods"] = periods
+		if pt := vm.View.Assessment.Point; pt != nil {
+			data["NoteDefault"] = pt.Period.Key()
+		}
+	}
 	pd := pageData{Title: in.Title, Plan: p, W: w, SampleData: sample > 0, SampleTargs: vm.SampleTarget, Data: data}
 	if id := c.QueryInt("saved"); id > 0 && s.viewerOf(c) != nil {
 		c.Locals("flash", w.T("entry.saved", map[string]any{"ID": id}))

@@ -46,6 +46,7 @@ type Backend interface {
 	Rows(ctx context.Context, ds *plan.Dataset, public bool, limit, offset int) (*imports.RowSet, error)
 	ExportParquet(ctx context.Context, ds *plan.Dataset, public bool, path string) error
 	Pairs(ctx context.Context, ds *plan.Dataset, a, b string, public bool) (map[string]string, error)
+	History(ctx context.Context, ds *plan.Dataset, match map[string]string, public bool) ([]imports.HistoryRow, error)
 	Ping(ctx context.Context) error
 	DataVersion(ctx context.Context) (string, error)
 }
@@ -176,6 +177,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/datasets/:name/upload", editor, s.uploadPage)
 	app.Get("/datasets/:name/template.xlsx", editor, s.template)
 	app.Get("/datasets/:name/entry", editor, s.entryPage)
+	app.Post("/indicators/:id/notes", editor, s.noteSave)
 	app.Post("/datasets/:name/entry", editor, s.entrySave)
 	app.Post("/datasets/:name/upload", editor, s.limitBody, s.upload)
 	app.Get("/previews/:token", editor, s.previewPage)
