@@ -51,7 +51,7 @@ func startServer(ctx context.Context, cfg config.Config, p *plan.Plan, log *slog
 		return nil, err
 	}
 	s.app, err = web.New(web.Deps{Plan: func() *plan.Plan { return s.plan }, Backend: st, Now: cfg.Clock(), Log: log, Version: version,
-		Accounts: st, Importer: s.importer, Public: cfg.Public, Secure: cfg.Secure, TrustedProxies: cfg.TrustedProxies, UploadLimit: cfg.UploadLimit})
+		Accounts: st, Importer: s.importer, PacketStore: st, Public: cfg.Public, Secure: cfg.Secure, TrustedProxies: cfg.TrustedProxies, UploadLimit: cfg.UploadLimit})
 	if err != nil {
 		st.Close()
 		return nil, err

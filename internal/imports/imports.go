@@ -598,4 +598,6 @@ type (
 	RowSet = store.RowSet
 	// HistoryRow is one version of a row.
 	HistoryRow = store.HistoryRow
+	// Packet is a published council packet.
+	Packet = store.Packet
 )

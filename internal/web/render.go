@@ -31,6 +31,9 @@ type pageData struct {
 	Editor      bool
 	Flash       string
 	FlashError  bool
+	// Frozen renders for publication: as an anonymous reader sees it, with
+	// no forms and no token in it.
+	Frozen bool
 }
 
 func (s *Server) parseTemplates() error {
@@ -83,7 +86,9 @@ func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
 	if d.Plan == nil {
 		d.Plan = s.Plan()
 	}
-	d.Viewer, d.CSRF = s.viewerOf(c), csrfToken(c)
+	if !d.Frozen {
+		d.Viewer, d.CSRF = s.viewerOf(c), csrfToken(c)
+	}
 	d.Flash, _ = c.Locals("flash").(string)
 	d.FlashError, _ = c.Locals("flash_error").(bool)
 	if d.Viewer != nil {
@@ -97,6 +102,10 @@ func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, d); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	if d.Frozen {
+		c.Locals("rendered", buf.Bytes())
+		return nil
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Send(buf.Bytes())

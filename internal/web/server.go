@@ -62,8 +62,9 @@ type Deps struct {
 	QueryTimeout time.Duration
 	Version      string
 
-	Accounts Accounts
-	Importer *imports.Importer
+	Accounts    Accounts
+	Importer    *imports.Importer
+	PacketStore Packets
 	// Public makes the scorecard visible without signing in (the default).
 	Public bool
 	// Secure marks cookies Secure (the server is reached over TLS).
@@ -161,6 +162,10 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/", s.cached, s.scorecard)
 	app.Get("/goals/:id", s.cached, s.goalPage)
 	app.Get("/finance", s.cached, s.financePage)
+	app.Get("/report", s.cached, s.report)
+	app.Get("/goals/:id/report", s.cached, s.goalReport)
+	app.Get("/packets", s.packetsPage)
+	app.Get("/packets/:id", s.packet)
 	app.Get("/indicators/:id", s.cached, s.indicatorPage)
 	app.Get("/indicators/:id/data.:ext", s.indicatorExport)
 	app.Get("/datasets/:name/data.:ext", s.datasetExport)
@@ -178,6 +183,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/datasets/:name/template.xlsx", editor, s.template)
 	app.Get("/datasets/:name/entry", editor, s.entryPage)
 	app.Post("/indicators/:id/notes", editor, s.noteSave)
+	app.Post("/report/publish", editor, s.publish)
 	app.Post("/datasets/:name/entry", editor, s.entrySave)
 	app.Post("/datasets/:name/upload", editor, s.limitBody, s.upload)
 	app.Get("/previews/:token", editor, s.previewPage)
