@@ -181,4 +181,3 @@ func (s *Server) packet(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
 	return c.SendString(pk.HTML)
 }
-
