@@ -96,8 +96,9 @@ func IndicatorChart(id string, v View, w Words, print bool) (Chart, error) {
 	line.SetGlobalOptions(
 		charts.WithAnimation(anim),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", ValueFormatter: types.FuncStr(fmtName)}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
-		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "4%", Top: "12%", Bottom: "14%", ContainLabel: opts.Bool(true)}),
+		// A scrolling legend keeps to one line, so it never covers the axis on a phone.
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0", Type: "scroll"}),
+		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "4%", Top: "12%", Bottom: "16%", ContainLabel: opts.Bool(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Scale: opts.Bool(in.ValueFormat() == plan.FormatPercent), AxisLabel: &opts.AxisLabel{Formatter: types.FuncStr(fmtName)}}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Data: labels}),
 		charts.WithAriaOpts(&opts.Aria{Enabled: opts.Bool(true)}),
