@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: run build test test-short lint fuzz echarts echarts-verify browser clean
+.PHONY: run build test test-short lint fuzz echarts echarts-verify browser axe dist dist-amd64 dist-arm64 clean
 
 ## run: start the server on the default Norwalk plan and sample data (http://localhost:8080)
 run:
@@ -16,7 +16,7 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/plandash
 
 ## test: every test, browser tests included (installs Debian chromium when missing)
-test: browser echarts-verify
+test: browser echarts-verify axe
 	$(GO) test -count=1 ./...
 
 ## test-short: the tests without the browser
@@ -47,6 +47,10 @@ fuzz:
 browser:
 	@scripts/ensure-browser.sh
 
+## axe: fetch axe-core for the browser tests' accessibility checks (npm pack, once)
+axe:
+	@scripts/axe.sh
+
 ## echarts: refresh the vendored ECharts from the npm registry and check its checksum
 echarts:
 	scripts/echarts.sh
@@ -55,5 +59,30 @@ echarts:
 echarts-verify:
 	@scripts/echarts.sh --verify
 
+## dist: release binaries for linux/amd64 and linux/arm64 with cgo, and their checksums, in dist/
+## (arm64 needs a cross compiler: apt-get install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu).
+## Not part of CI.
+DIST        ?= dist
+DIST_FLAGS  := -trimpath -ldflags "$(LDFLAGS) -s -w"
+ARM64_CC    ?= aarch64-linux-gnu-gcc
+ARM64_CXX   ?= aarch64-linux-gnu-g++
+dist: dist-amd64 dist-arm64
+	cd $(DIST) && sha256sum plandash-$(VERSION)-linux-* > SHA256SUMS
+	@cat $(DIST)/SHA256SUMS
+
+dist-amd64:
+	@mkdir -p $(DIST)
+	@if [ "$$(uname -m)" != "x86_64" ] && ! command -v x86_64-linux-gnu-gcc >/dev/null; then \
+		echo "make dist: linux/amd64 needs a C cross compiler on this machine: apt-get install gcc-x86-64-linux-gnu g++-x86-64-linux-gnu"; exit 1; fi
+	env GOOS=linux GOARCH=amd64 $$( [ "$$(uname -m)" = "x86_64" ] || echo CC=x86_64-linux-gnu-gcc CXX=x86_64-linux-gnu-g++ ) \
+		$(GO) build $(DIST_FLAGS) -o $(DIST)/plandash-$(VERSION)-linux-amd64 ./cmd/plandash
+
+dist-arm64:
+	@mkdir -p $(DIST)
+	@if [ "$$(uname -m)" != "aarch64" ] && ! command -v $(ARM64_CC) >/dev/null; then \
+		echo "make dist: linux/arm64 needs a C and C++ cross compiler ($(ARM64_CC)): apt-get install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu"; exit 1; fi
+	env GOOS=linux GOARCH=arm64 $$( [ "$$(uname -m)" = "aarch64" ] || echo CC=$(ARM64_CC) CXX=$(ARM64_CXX) ) \
+		$(GO) build $(DIST_FLAGS) -o $(DIST)/plandash-$(VERSION)-linux-arm64 ./cmd/plandash
+
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

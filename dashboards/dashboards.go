@@ -162,12 +162,31 @@ func IndicatorChart(id string, v View, w Words, print bool) (Chart, error) {
 	}
 	if hasT {
 		name := w.T("chart.target", nil)
-		if in.Targets.Sample && in.TargetFrom == nil {
+		if in.Targets.Sample && in.TargetFrom == nil && !s.TargetsImported {
 			name = w.T("chart.sample_target", nil)
 		}
 		line.AddSeries(name, target, charts.WithLineChartOpts(opts.LineChart{Step: "middle", ShowSymbol: opts.Bool(false)}),
 			charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Color: TargetColor, Width: 2}),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: TargetColor}))
+	}
+	// The minimum and the stretch target bound the band a value should be in.
+	var minimum, stretch []opts.LineData
+	hasMin, hasStretch := false, false
+	for _, pt := range s.Points {
+		minimum = append(minimum, dataValue(pt.Minimum))
+		stretch = append(stretch, dataValue(pt.Stretch))
+		hasMin = hasMin || pt.Minimum != nil
+		hasStretch = hasStretch || pt.Stretch != nil
+	}
+	if hasMin {
+		line.AddSeries(w.T("chart.minimum", nil), minimum, charts.WithLineChartOpts(opts.LineChart{Step: "middle", ShowSymbol: opts.Bool(false)}),
+			charts.WithLineStyleOpts(opts.LineStyle{Type: "dotted", Color: Palette[5], Width: 2}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: Palette[5]}))
+	}
+	if hasStretch {
+		line.AddSeries(w.T("chart.stretch", nil), stretch, charts.WithLineChartOpts(opts.LineChart{Step: "middle", ShowSymbol: opts.Bool(false)}),
+			charts.WithLineStyleOpts(opts.LineStyle{Type: "dotted", Color: Palette[2], Width: 2}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: Palette[2]}))
 	}
 	if hasE {
 		line.AddSeries(w.T("chart.expected", nil), expected, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), Symbol: "diamond", SymbolSize: 12}),
@@ -222,4 +241,42 @@ func marshalChart(id string, obj map[string]any, points int, label string) (Char
 		return Chart{}, fmt.Errorf("dashboards: chart %s: %w", id, err)
 	}
 	return Chart{ID: id, Options: template.JS(b), Points: points, Label: label}, nil
+}
+
+// Gauge shows the latest value as a share of its target (or of the pace
+// expected by now): a dial from 0 to 150% with the at-risk and on-track
+// thresholds marked, and the share in words in its centre.
+func Gauge(id string, v View, w Words, print bool) (Chart, bool, error) {
+	a := v.Assessment
+	if a.Point == nil || a.Point.Value == nil || (a.Point.Target == nil && a.Point.Expected == nil) {
+		return Chart{}, false, nil
+	}
+	th := v.Indicator.EffectiveThresholds()
+	pct := math.Max(0, math.Min(a.Score, 1.5))
+	g := charts.NewGauge()
+	g.SetGlobalOptions(charts.WithAnimation(!print), charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(false)}))
+	g.AddSeries(w.T("chart.percent_of_target", nil), []opts.GaugeData{{Name: w.T("chart.percent_of_target", nil), Value: math.Round(pct*1000) / 10}},
+		charts.WithSeriesOpts(func(s *charts.SingleSeries) {
+			s.Min, s.Max = 0, 150
+			s.Detail = &opts.Detail{Formatter: "{value}%"}
+		}))
+	g.Validate()
+	// go-echarts has no type for a banded gauge axis: set it on the option
+	// object itself (plain data, no functions).
+	b, err := json.Marshal(g.JSON())
+	if err != nil {
+		return Chart{}, false, err
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return Chart{}, false, err
+	}
+	if series, ok := obj["series"].([]any); ok && len(series) > 0 {
+		if s0, ok := series[0].(map[string]any); ok {
+			s0["axisLine"] = map[string]any{"lineStyle": map[string]any{"width": 14, "color": []any{
+				[]any{th.AtRisk / 1.5, "#D55E00"}, []any{th.OnTrack / 1.5, "#E69F00"}, []any{1, "#009E73"}}}}
+		}
+	}
+	ch, err := marshalChart(id, obj, 1, "")
+	return ch, true, err
 }

@@ -90,7 +90,8 @@ func MilestoneChart(id string, st plan.Standing, w Words, print bool) (Chart, er
 		names[i] = m.Name
 	}
 	rows := MilestoneTable(st)
-	var due, done, late []opts.ScatterData
+	// Empty, not nil: ECharts takes [] for a series with no points.
+	due, done, late := []opts.ScatterData{}, []opts.ScatterData{}, []opts.ScatterData{}
 	points := 0
 	for i, m := range st.Milestones {
 		if !m.Due.IsZero() {
@@ -107,13 +108,35 @@ func MilestoneChart(id string, st plan.Standing, w Words, print bool) (Chart, er
 			points++
 		}
 	}
+	// The axis spans every date drawn, today and the strategy's due date
+	// included (mark lines do not widen an axis), a month either side.
+	lo, hi := st.Today, st.Today
+	span := func(t time.Time) {
+		if t.IsZero() {
+			return
+		}
+		if t.Before(lo) {
+			lo = t
+		}
+		if t.After(hi) {
+			hi = t
+		}
+	}
+	span(st.Due())
+	for _, m := range st.Milestones {
+		span(m.Due)
+		span(m.Done)
+	}
+	lo = time.Date(lo.Year(), lo.Month()-1, 1, 0, 0, 0, 0, time.UTC)
+	hi = time.Date(hi.Year(), hi.Month()+2, 1, 0, 0, 0, 0, time.UTC)
 	sc := charts.NewScatter()
 	sc.SetGlobalOptions(
 		charts.WithAnimation(!print),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
-		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "6%", Top: "14%", Bottom: "16%", ContainLabel: opts.Bool(true)}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "time"}),
+		// A scrolling legend keeps to one line, as on the indicator charts.
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0", Type: "scroll"}),
+		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "8%", Top: "10%", Bottom: "16%", ContainLabel: opts.Bool(true)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "time", Min: lo.Format("2006-01-02"), Max: hi.Format("2006-01-02")}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: names, Inverse: opts.Bool(true),
 			AxisLabel: &opts.AxisLabel{Width: 220, Overflow: "truncate"}}),
 		charts.WithAriaOpts(&opts.Aria{Enabled: opts.Bool(true)}),

@@ -542,6 +542,9 @@ func (e *engine) take(L *sheetLayout, out *output, row RawRow, po ParseOptions, 
 			raw = *src.konst
 		}
 		v, err := convert(raw, col.Type, src.spec, po, e.opt.MaxCellBytes)
+		if err == nil && v != nil {
+			v, err = columnValue(col, raw, v, e.opt.plan)
+		}
 		ref := src.ref(sheet, row)
 		if err != nil {
 			fail(ref, row.Line, col, shorten(strings.TrimSpace(raw), 200), err.Error())
@@ -565,6 +568,9 @@ func (e *engine) take(L *sheetLayout, out *output, row RawRow, po ParseOptions, 
 			col := ds.Columns[uc.value]
 			raw := row.Cell(uc.col)
 			v, err := convert(raw, col.Type, uc.spec, po, e.opt.MaxCellBytes)
+			if err == nil && v != nil {
+				v, err = columnValue(col, raw, v, e.opt.plan)
+			}
 			ref := sheet + "!" + row.Ref(uc.col)
 			if err != nil {
 				fail(ref, row.Line, col, shorten(strings.TrimSpace(raw), 200), err.Error())

@@ -134,6 +134,7 @@ func Read(req ReadRequest) (res *ReadResult, err error) {
 	}
 	opt := req.Options.withDefaults()
 	opt.Place = req.Plan.Place
+	opt.plan = req.Plan
 	w, err := Open(req.Name, bytes.NewReader(req.Data), int64(len(req.Data)), opt)
 	if err != nil {
 		return nil, err

@@ -82,6 +82,8 @@ type Options struct {
 	// DefaultUnzipXMLSizeLimit).
 	UnzipSizeLimit    int64
 	UnzipXMLSizeLimit int64
+	// plan, set by Read, checks the columns that refer to its ids.
+	plan *plan.Plan
 }
 
 // DefaultMaxErrors and DefaultMaxCellBytes are the defaults of Options.
@@ -428,6 +430,9 @@ func (r *rowReader) take(row RawRow) {
 			continue
 		}
 		v, err := ParseValue(c.Type, raw, r.po)
+		if err == nil && v != nil {
+			v, err = columnValue(c, raw, v, r.opt.plan)
+		}
 		switch {
 		case err != nil:
 			r.fail(row, src, c, shorten(strings.TrimSpace(raw), 200), err.Error())

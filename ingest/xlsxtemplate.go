@@ -140,7 +140,12 @@ func (g *tmplGen) prepare() error {
 		if tc.header == "" {
 			return fmt.Errorf("ingest: template %s: column %s: its title and name both name other columns, so no header would read back as it", g.ds.Name, c.Name)
 		}
-		for _, a := range g.opt.Allowed[c.Name] {
+		allowed := g.opt.Allowed[c.Name]
+		if len(allowed) == 0 {
+			// A column that lists its words offers them as a drop-down.
+			allowed = c.Values
+		}
+		for _, a := range allowed {
 			a = strings.TrimSpace(a)
 			if a == "" || slices.Contains(tc.allowed, a) {
 				continue

@@ -240,10 +240,10 @@ func checkTemplateWorkbook(t *testing.T, b []byte, ds *plan.Dataset, opt Templat
 				t.Errorf("%s: note %q lacks %q", head, note, w)
 			}
 		}
-		if _, ex := tmplExample(t, c, opt.Allowed[c.Name]); ex != nil && !strings.Contains(note, "Example: ") {
+		if _, ex := tmplExample(t, c, tmplAllowed(c, opt)); ex != nil && !strings.Contains(note, "Example: ") {
 			t.Errorf("%s: note %q gives no example", head, note)
 		}
-		for _, a := range opt.Allowed[c.Name][:min(3, len(opt.Allowed[c.Name]))] {
+		for _, a := range tmplAllowed(c, opt)[:min(3, len(tmplAllowed(c, opt)))] {
 			if !strings.Contains(note, a) {
 				t.Errorf("%s: note lacks allowed value %q", head, a)
 			}
@@ -261,7 +261,7 @@ func checkTemplateWorkbook(t *testing.T, b []byte, ds *plan.Dataset, opt Templat
 		}
 		wantType, wantFmt := "", ""
 		switch {
-		case len(opt.Allowed[c.Name]) > 0:
+		case len(tmplAllowed(c, opt)) > 0:
 			wantType = "list"
 		case c.Type == plan.TypeBoolean:
 			wantType = "list"
@@ -348,7 +348,7 @@ func checkTemplateWorkbook(t *testing.T, b []byte, ds *plan.Dataset, opt Templat
 			t.Errorf("the table has no row for column %s", c.DisplayTitle())
 			continue
 		}
-		raw, want := tmplExample(t, c, opt.Allowed[c.Name])
+		raw, want := tmplExample(t, c, tmplAllowed(c, opt))
 		shown := r[3]
 		if want == nil {
 			if shown != "" {
@@ -364,7 +364,7 @@ func checkTemplateWorkbook(t *testing.T, b []byte, ds *plan.Dataset, opt Templat
 			t.Errorf("%s: note %q lacks the table's example %q", head, note, shown)
 		}
 		dv := bySqref[fmt.Sprintf("%s2:%s%d", ColumnLetters(i), ColumnLetters(i), TemplateLastRow)]
-		if dv != nil && dv.Prompt != nil && len(opt.Allowed[c.Name]) == 0 && !strings.HasSuffix(*dv.Prompt, "…") &&
+		if dv != nil && dv.Prompt != nil && len(tmplAllowed(c, opt)) == 0 && !strings.HasSuffix(*dv.Prompt, "…") &&
 			!strings.Contains(*dv.Prompt, "Example: "+shown+".") {
 			t.Errorf("%s: input message %q lacks the table's example %q", c.Name, *dv.Prompt, shown)
 		}
@@ -428,6 +428,15 @@ func tmplNumFmt(t *testing.T, f *excelize.File, sheet, cell string) string {
 	return fmt.Sprintf("numFmt %d", st.NumFmt)
 }
 
+// tmplAllowed is what a column's drop-down offers: the options' list, or
+// the column's own values.
+func tmplAllowed(c *plan.Column, opt TemplateOptions) []string {
+	if a := opt.Allowed[c.Name]; len(a) > 0 {
+		return a
+	}
+	return c.Values
+}
+
 // tmplFill is one cell as a person fills it in Excel, and what it must
 // read back as.
 type tmplFill struct {
@@ -440,6 +449,11 @@ type tmplFill struct {
 // in the forms people write them.
 func personRows(c *plan.Column, allowed []string) []tmplFill {
 	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }
+	if c.Percent == plan.PercentPoints {
+		// Points as typed, a fraction from a cell formatted as a
+		// percentage, and a percentage typed as text.
+		return []tmplFill{{45.0, 45.0}, {0.25, 25.0}, {"80%", 80.0}}
+	}
 	if len(allowed) > 0 {
 		var out []tmplFill
 		for i := range 3 {
@@ -510,9 +524,9 @@ func checkTemplateRoundTrip(t *testing.T, b []byte, ds *plan.Dataset, opt Templa
 		for i, c := range ds.Columns {
 			var fill tmplFill
 			if r == 0 {
-				fill = exampleFill(t, c, opt.Allowed[c.Name])
+				fill = exampleFill(t, c, tmplAllowed(c, opt))
 			} else {
-				fill = personRows(c, opt.Allowed[c.Name])[r-1]
+				fill = personRows(c, tmplAllowed(c, opt))[r-1]
 			}
 			if fill.set != nil {
 				if err := f.SetCellValue(sheet, CellRef(i, r+2), fill.set); err != nil {

@@ -104,6 +104,16 @@ func cmdHistory(t *testing.T, getenv func(string) string) string {
 	if err != nil || !frep.OK() {
 		t.Fatalf("form entry: %v %+v", err, frep)
 	}
+	// A narrative and imported targets are entries too: they must survive.
+	if nrep, err := im.Note(ctx, "transit-boardings", "2026-09", "Ridership held steady.", "Marketing the new routes.", "ana"); err != nil || !nrep.OK() {
+		t.Fatalf("narrative: %v %+v", err, nrep)
+	}
+	trep, err := im.ManualEntry(ctx, "indicator_targets", []map[string]string{
+		{"indicator": "transit-boardings", "period": "FY2027", "minimum": "90000", "target": "95000", "stretch": "100000"},
+	}, "ana", false)
+	if err != nil || !trep.OK() {
+		t.Fatalf("targets: %v %+v", err, trep)
+	}
 	return real
 }
 
@@ -353,10 +363,12 @@ func TestRestoreRefusesWhileAServerRuns(t *testing.T) {
 		t.Errorf("the refused restore moved the database: %v", m)
 	}
 	// backup and rebuild say so plainly too.
-	if code, _, errOut := runCmd(t, getenv, "backup", t.TempDir()); code != 1 || !strings.Contains(errOut, "in use by another plandash process") {
+	// (The process holding the database here is not a server, so there is
+	// no socket to go through.)
+	if code, _, errOut := runCmd(t, getenv, "backup", t.TempDir()); code != 1 || !strings.Contains(errOut, "held by another plandash process") {
 		t.Errorf("backup while held: exit %d %s", code, errOut)
 	}
-	if code, _, errOut := runCmd(t, getenv, "rebuild"); code != 1 || !strings.Contains(errOut, "in use by another plandash process") {
+	if code, _, errOut := runCmd(t, getenv, "rebuild"); code != 1 || !strings.Contains(errOut, "held by another plandash process") {
 		t.Errorf("rebuild while held: exit %d %s", code, errOut)
 	}
 	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(cfg.DB), "*.rebuilt-*")); len(m) > 0 {

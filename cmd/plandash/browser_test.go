@@ -242,6 +242,9 @@ func TestBrowserEveryPage(t *testing.T) {
 	for _, g := range p.Goals {
 		visit(t, tb, base, "/goals/"+g.ID, "goal-"+g.ID)
 	}
+	if charts := visit(t, tb, base, "/embed/indicators/transit-boardings", "embed"); len(charts) != 1 {
+		t.Errorf("the embed page drew %d charts, want 1", len(charts))
+	}
 	if charts := visit(t, tb, base, "/finance", "finance"); len(charts) < 3 {
 		t.Errorf("the finance dashboard drew %d charts, want budget, categories and changes", len(charts))
 	}

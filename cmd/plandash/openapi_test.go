@@ -70,7 +70,7 @@ func TestOpenAPIMatchesLiveResponses(t *testing.T) {
 	}
 	for _, path := range []string{"/api/v1/plan", "/api/v1/indicators", "/api/v1/indicators/transit-boardings", "/api/v1/indicators/gf-revenue-vs-budget",
 		"/api/v1/indicators/shelter-beds", "/api/v1/datasets", "/api/v1/datasets/revenue/rows?limit=3", "/api/v1/datasets/shelter_beds/rows?limit=3",
-		"/api/v1/indicators/nope"} {
+		"/api/v1/indicators/nope", "/api/v1/strategies", "/api/v1/strategies/G4.O1.S3", "/api/v1/strategies/G9.O9.S9"} {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		check(req)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,6 +33,8 @@ type server struct {
 	done     chan error
 	// stopControl closes the socket through which commands reach the server.
 	stopControl func()
+	// ops runs the scheduled sources, metrics and plan reloads (ops.go).
+	ops *operations
 }
 
 // Addr is where the server listens.
@@ -45,13 +48,17 @@ func startServer(ctx context.Context, cfg config.Config, p *plan.Plan, log *slog
 		return nil, err
 	}
 	s := &server{cfg: cfg, plan: p, store: st, log: log, done: make(chan error, 1)}
-	s.importer = &imports.Importer{Store: st, Plan: func() *plan.Plan { return s.plan }, Archive: cfg.Archive, Now: cfg.Clock(), Log: log}
+	s.importer = &imports.Importer{Store: st, Plan: s.currentPlan, Archive: cfg.Archive, Now: cfg.Clock(), Log: log}
 	if err := loadSamples(ctx, s.importer, st, p, cfg.Clock()(), log); err != nil {
 		st.Close()
 		return nil, err
 	}
-	s.app, err = web.New(web.Deps{Plan: func() *plan.Plan { return s.plan }, Backend: st, Now: cfg.Clock(), Log: log, Version: version,
-		Accounts: st, Importer: s.importer, PacketStore: st, Public: cfg.Public, Secure: cfg.Secure, TrustedProxies: cfg.TrustedProxies, UploadLimit: cfg.UploadLimit})
+	if s.ops, err = newOperations(s); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.app, err = web.New(web.Deps{Plan: s.currentPlan, Sources: s.ops, Metrics: s.ops.registry, Backend: st, Now: cfg.Clock(), Log: log, Version: version,
+		Accounts: st, Importer: s.importer, PacketStore: st, Public: cfg.Public, Secure: cfg.Secure, TrustedProxies: cfg.TrustedProxies, UploadLimit: cfg.UploadLimit, EmbedOrigins: cfg.EmbedOrigins})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -61,18 +68,24 @@ func startServer(ctx context.Context, cfg config.Config, p *plan.Plan, log *slog
 		st.Close()
 		return nil, fmt.Errorf("cannot listen on %s: %w (is another server using it? set --addr)", cfg.Addr, err)
 	}
+	if s.ln, err = listenTLS(s.ln, cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if s.stopControl, err = startControl(s); err != nil {
 		s.ln.Close()
 		st.Close()
 		return nil, err
 	}
 	go func() { s.done <- s.app.Listener(s.ln) }()
+	s.ops.start(ctx)
 	return s, nil
 }
 
 // Shutdown stops taking requests, lets running ones finish within the
 // timeout, and closes the database cleanly.
 func (s *server) Shutdown(timeout time.Duration) error {
+	s.ops.stop(timeout)
 	s.stopControl()
 	err := s.app.ShutdownWithTimeout(timeout)
 	if cerr := s.store.Close(); err == nil {
@@ -118,8 +131,16 @@ func loadSamples(ctx context.Context, im *imports.Importer, st *store.Store, p *
 	if err != nil {
 		return fmt.Errorf("sample data: %w", err)
 	}
+	// The strategy tracker fills both strategy datasets in one import.
+	if slices.Contains(names, plan.ProgressDataset) && slices.Contains(names, plan.MilestonesDataset) && p.Profile(sample.TrackerProfile) != nil {
+		f, err := sample.Tracker(now, p)
+		if err != nil {
+			return fmt.Errorf("sample data: %w", err)
+		}
+		files = append(files, f)
+	}
 	for _, f := range files {
-		rep, err := im.Import(ctx, imports.Request{Name: f.Name, Data: f.Data, Dataset: f.Dataset, Source: imports.SourceSample, User: "plandash", Sample: true})
+		rep, err := im.Import(ctx, imports.Request{Name: f.Name, Data: f.Data, Dataset: f.Dataset, Profile: f.Profile, Source: imports.SourceSample, User: "plandash", Sample: true})
 		if err != nil {
 			return fmt.Errorf("sample data %s: %w", f.Name, err)
 		}
@@ -151,7 +172,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintln(stderr, "plandash:", err)
 		return exitRejected
 	}
-	log.Info("plandash is serving", "url", "http://"+displayAddr(s.Addr()), "plan", cfg.Plan, "db", cfg.DB)
+	log.Info("plandash is serving", "url", s.scheme()+"://"+displayAddr(s.Addr()), "plan", cfg.Plan, "db", cfg.DB)
+	defer s.reloadOnHangup(log)()
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")

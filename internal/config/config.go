@@ -35,6 +35,15 @@ type Config struct {
 	UploadLimit int64
 	// Secure marks cookies Secure, for a server reached over TLS.
 	Secure bool
+	// EmbedOrigins are the sites allowed to frame /embed pages.
+	EmbedOrigins []string
+	// TLSCert and TLSKey make the server speak https itself (and mark
+	// cookies Secure).
+	TLSCert, TLSKey string
+	// Settle is how long a file in a drop folder must stay unchanged before
+	// it is taken; Backoff the first wait before a failed download is tried
+	// again (doubling). Zero means the schedule's defaults (2s, 30s).
+	Settle, Backoff time.Duration
 }
 
 // Defaults as documented in the README.
@@ -65,6 +74,11 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Raw {
 	fs.StringVar(&r.Public, "public", env("PLANDASH_PUBLIC", "true"), "scorecard readable without signing in: true or false (env PLANDASH_PUBLIC)")
 	fs.StringVar(&r.TrustedProxies, "trusted-proxies", env("PLANDASH_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies (env PLANDASH_TRUSTED_PROXIES)")
 	fs.IntVar(&r.UploadMB, "upload-limit-mb", envInt(getenv, "PLANDASH_UPLOAD_LIMIT_MB", 100), "largest upload in MB (env PLANDASH_UPLOAD_LIMIT_MB)")
+	fs.StringVar(&r.Embed, "embed-origins", env("PLANDASH_EMBED_ORIGINS", ""), "space- or comma-separated origins allowed to frame /embed pages, e.g. https://www.norwalk.org (env PLANDASH_EMBED_ORIGINS)")
+	fs.StringVar(&r.TLSCert, "tls-cert", env("PLANDASH_TLS_CERT", ""), "TLS certificate file (PEM, with its chain): serve https (env PLANDASH_TLS_CERT)")
+	fs.StringVar(&r.TLSKey, "tls-key", env("PLANDASH_TLS_KEY", ""), "TLS private key file (PEM) of --tls-cert (env PLANDASH_TLS_KEY)")
+	fs.DurationVar(&r.Settle, "settle-interval", envDuration(getenv, "PLANDASH_SETTLE_INTERVAL", 2*time.Second), "how long a file in a drop folder must stay unchanged before it is taken (env PLANDASH_SETTLE_INTERVAL)")
+	fs.DurationVar(&r.Backoff, "retry-backoff", envDuration(getenv, "PLANDASH_RETRY_BACKOFF", 30*time.Second), "first wait before a failed download or alert is tried again, doubling (env PLANDASH_RETRY_BACKOFF)")
 	fs.StringVar(&r.Secure, "secure-cookies", env("PLANDASH_SECURE_COOKIES", "false"), "mark cookies Secure, for a server reached over https (env PLANDASH_SECURE_COOKIES)")
 	return r
 }
@@ -72,8 +86,17 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Raw {
 // Raw holds flag values before they are checked.
 type Raw struct {
 	Plan, DB, Addr, Now, Archive, MemoryLimit, LogFormat string
-	Public, TrustedProxies, Secure                       string
+	Public, TrustedProxies, Secure, Embed                string
 	Threads, UploadMB                                    int
+	TLSCert, TLSKey                                      string
+	Settle, Backoff                                      time.Duration
+}
+
+func envDuration(getenv func(string) string, k string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(getenv(k)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
 
 func envInt(getenv func(string) string, k string, def int) int {
@@ -111,10 +134,23 @@ func (r *Raw) Resolve() (Config, error) {
 	if c.Secure, err = parseBool("secure-cookies", r.Secure); err != nil {
 		return c, err
 	}
+	if (r.TLSCert == "") != (r.TLSKey == "") {
+		return c, fmt.Errorf("config: --tls-cert and --tls-key go together: give both, or neither")
+	}
+	c.TLSCert, c.TLSKey, c.Settle, c.Backoff = r.TLSCert, r.TLSKey, r.Settle, r.Backoff
+	if c.TLSCert != "" {
+		c.Secure = true // cookies sent over https only
+	}
 	for _, p := range strings.Split(r.TrustedProxies, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+	for _, o := range strings.FieldsFunc(r.Embed, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") {
+			return c, fmt.Errorf("config: --embed-origins: %q must start with https:// or http://", o)
+		}
+		c.EmbedOrigins = append(c.EmbedOrigins, o)
 	}
 	if r.UploadMB < 1 {
 		return c, fmt.Errorf("config: --upload-limit-mb must be at least 1")

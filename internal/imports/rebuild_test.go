@@ -49,8 +49,14 @@ func history(t *testing.T, e *env) (form, real int64) {
 	if len(files) < 4 {
 		t.Fatalf("%d sample files; want one for each built-in dataset", len(files))
 	}
+	// The strategy tracker fills both strategy datasets in one import.
+	tracker, err := sample.Tracker(rebuildNow, e.plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, tracker)
 	for _, f := range files {
-		rep := e.run(t, Request{Name: f.Name, Data: f.Data, Dataset: f.Dataset, Source: SourceSample, User: "plandash", Sample: true})
+		rep := e.run(t, Request{Name: f.Name, Data: f.Data, Dataset: f.Dataset, Profile: f.Profile, Source: SourceSample, User: "plandash", Sample: true})
 		if rep.Status != store.StatusLoaded {
 			t.Fatalf("sample %s: %s", f.Name, rep.Text())
 		}
@@ -127,9 +133,9 @@ func TestRebuildGivesTheSameCurrentData(t *testing.T) {
 	if !res.Identical() || len(res.Problems) > 0 {
 		t.Fatalf("rebuild not identical: problems %v\ndatasets %+v", res.Problems, res.Datasets)
 	}
-	// sample files (4) + the real file + the upsert + the undone file + the form entry
-	if res.Replayed != 8 || res.Undone != 1 || res.Skipped != 3 {
-		t.Errorf("replayed %d, undone %d, skipped %d; want 8, 1, 3 (the rejected file, the refused undo, the killed import)", res.Replayed, res.Undone, res.Skipped)
+	// sample files (4 and the strategy tracker) + the real file + the upsert + the undone file + the form entry
+	if res.Replayed != 9 || res.Undone != 1 || res.Skipped != 3 {
+		t.Errorf("replayed %d, undone %d, skipped %d; want 9, 1, 3 (the rejected file, the refused undo, the killed import)", res.Replayed, res.Undone, res.Skipped)
 	}
 	if len(res.Datasets) != len(e.plan.Datasets) {
 		t.Errorf("compared %d datasets; want %d", len(res.Datasets), len(e.plan.Datasets))
@@ -145,7 +151,10 @@ func TestRebuildGivesTheSameCurrentData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(old) == 0 || !slices.Equal(got, old) {
+		// The datasets the history wrote into must not be empty; the
+		// plan's other datasets (narratives, imported targets) may be.
+		touched := name == "transit_ridership" || name == "revenue" || name == "shelter_beds" || name == "ev_chargers"
+		if touched && len(old) == 0 || !slices.Equal(got, old) {
 			t.Errorf("%s: %d rows rebuilt, %d before; they differ", name, len(got), len(old))
 		}
 	}

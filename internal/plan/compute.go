@@ -45,6 +45,9 @@ type Point struct {
 	Target *float64
 	// Expected is the part of Target due by now, for a year judged by pace.
 	Expected *float64
+	// Minimum and Stretch are the least acceptable and the ambitious
+	// values of the period, when the indicator has them.
+	Minimum, Stretch *float64
 	// Partial marks a period still in progress (or a year to date).
 	Partial bool
 	// Months is how many months of a year to date the value covers.
@@ -69,6 +72,9 @@ type Series struct {
 	PaceShares []float64
 	// PaceYears is how many earlier years the pace was learnt from (0: straight line).
 	PaceYears int
+	// TargetsImported is true when the targets came from the targets
+	// dataset rather than the plan file.
+	TargetsImported bool
 	// monthly holds the month values of a to-date sum, for comparing a year
 	// to date with the same months of the year before.
 	monthly map[time.Time]float64
@@ -151,9 +157,25 @@ func Compute(ctx context.Context, p *Plan, in *Indicator, src Source, now time.T
 				return nil, err
 			}
 		}
+		if in.PerCapita > 0 {
+			perCapita(p, in.PerCapita, values)
+			for _, m := range members {
+				perCapita(p, in.PerCapita, m)
+			}
+		}
+	}
+	goals, fromData := in.Targets, false
+	if ts, ok := src.(TargetSource); ok {
+		rows, err := ts.IndicatorTargets(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		if imported, ok := importedTargets(rows, fy); ok {
+			goals, fromData = imported, true
+		}
 	}
 
-	s := &Series{Indicator: in}
+	s := &Series{Indicator: in, TargetsImported: fromData}
 	grain := in.Grain
 	// monthly holds the month-grain values of a to-date indicator.
 	var monthly map[time.Time]float64
@@ -247,8 +269,14 @@ func Compute(ctx context.Context, p *Plan, in *Indicator, src Source, now time.T
 			if t, ok := targets[q.Start]; ok {
 				pt.Target = fptr(t)
 			}
-		} else if t, ok := in.Targets.For(q); ok {
+		} else if t, ok := goals.For(q); ok {
 			pt.Target = fptr(t)
+		}
+		if v, ok := goals.MinimumFor(q); ok {
+			pt.Minimum = fptr(v)
+		}
+		if v, ok := goals.StretchFor(q); ok {
+			pt.Stretch = fptr(v)
 		}
 		pt.Partial = q.End().After(time.Date(nowDay.Year(), nowDay.Month(), nowDay.Day(), 0, 0, 0, 0, time.UTC))
 		if in.ToDate && monthly != nil {
@@ -422,3 +450,14 @@ func sortedMembers(m map[string]map[time.Time]float64) []string {
 }
 
 func fptr(v float64) *float64 { return &v }
+
+// perCapita turns totals into values per n residents of each period's year.
+func perCapita(p *Plan, n int, values map[time.Time]float64) {
+	for t, v := range values {
+		if pop := p.populationFor(t); pop > 0 {
+			values[t] = v / pop * float64(n)
+		} else {
+			delete(values, t)
+		}
+	}
+}

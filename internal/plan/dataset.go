@@ -74,6 +74,14 @@ type Column struct {
 	Example     string   `yaml:"example"`
 	// Unit names what a number counts ("trips", "USD").
 	Unit string `yaml:"unit"`
+	// Values lists the words a text column takes; Synonyms maps other ways
+	// people write them onto those words; Percent "points" reads a number
+	// as percentage points; Refers names the kind of plan id the column
+	// holds. See values.go.
+	Values   []string          `yaml:"values"`
+	Synonyms map[string]string `yaml:"synonyms"`
+	Percent  string            `yaml:"percent"`
+	Refers   string            `yaml:"refers"`
 }
 
 // UnmarshalYAML records the column's position.

@@ -72,6 +72,8 @@ type Indicator struct {
 	Owner      string      `yaml:"owner"`
 	// Measures lists the ids of the objectives and strategies it measures.
 	Measures []string `yaml:"measures"`
+	// PerCapita makes the values per N residents (population from the plan).
+	PerCapita int `yaml:"per_capita"`
 }
 
 // UnmarshalYAML records the indicator's position.
@@ -189,8 +191,12 @@ type Targets struct {
 	// Sample marks illustrative targets that the plan itself does not set.
 	Sample   bool               `yaml:"sample"`
 	ByPeriod map[string]float64 `yaml:"by_period"`
-	// parsed by Validate
-	periods []targetPeriod
+	// Minimum is the least acceptable value (below it an indicator is off
+	// track); Stretch the ambitious one. Both by period, like the target.
+	Minimum map[string]float64 `yaml:"minimum"`
+	Stretch map[string]float64 `yaml:"stretch"`
+	// parsed by Validate (or from the targets dataset)
+	periods, minimum, stretch []targetPeriod
 }
 
 type targetPeriod struct {
@@ -209,10 +215,18 @@ func (t *Targets) Any() bool { return len(t.ByPeriod) > 0 }
 
 // For returns the target of period p: the target of p itself, or of the
 // shortest period that contains it.
-func (t *Targets) For(p Period) (float64, bool) {
+func (t *Targets) For(p Period) (float64, bool) { return lookupTarget(t.periods, p) }
+
+// MinimumFor returns the minimum of period p, found as For finds the target.
+func (t *Targets) MinimumFor(p Period) (float64, bool) { return lookupTarget(t.minimum, p) }
+
+// StretchFor returns the stretch target of period p.
+func (t *Targets) StretchFor(p Period) (float64, bool) { return lookupTarget(t.stretch, p) }
+
+func lookupTarget(list []targetPeriod, p Period) (float64, bool) {
 	best, found := 0, false
 	var v float64
-	for _, tp := range t.periods {
+	for _, tp := range list {
 		if tp.p.Grain == p.Grain && tp.p.Start.Equal(p.Start) {
 			return tp.value, true
 		}

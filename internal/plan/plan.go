@@ -36,8 +36,17 @@ type Plan struct {
 	// account codes and names onto the plan's categories (see profile.go).
 	Profiles   []*Profile   `yaml:"profiles"`
 	Crosswalks []*Crosswalk `yaml:"crosswalks"`
+	// Sources are checked on a schedule for new files; Alerts say who hears
+	// of failures and status changes (see source.go).
+	Sources []*SourceDef `yaml:"sources"`
+	Alerts  *Alerts      `yaml:"alerts"`
 	// Sample marks a plan whose targets are illustrative; every page says so.
 	Sample bool `yaml:"sample"`
+	// Population by calendar year, for indicators per capita.
+	Population map[string]int64 `yaml:"population"`
+	// UpdateCadence is how often strategy owners report progress, unless a
+	// strategy says otherwise (default quarter; see strategy.go).
+	UpdateCadence Grain `yaml:"update_cadence"`
 
 	// Resolved by Validate.
 	Datasets map[string]*Dataset `yaml:"-"`
@@ -118,6 +127,8 @@ type Strategy struct {
 	Text      string     `yaml:"text"`
 	Owner     string     `yaml:"owner"`
 	Objective *Objective `yaml:"-"`
+	// UpdateCadence overrides the plan's update_cadence for this strategy.
+	UpdateCadence Grain `yaml:"update_cadence"`
 }
 
 // UnmarshalYAML records the strategy's position.

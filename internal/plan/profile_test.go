@@ -24,7 +24,7 @@ func TestBuiltinProfiles(t *testing.T) {
 		names = append(names, pr.Name)
 	}
 	want := []string{"afdc-ev-stations", "budget-fiscal-year-columns", "hud-hic-by-coc", "ntd-monthly-ridership",
-		"ev_chargers", "indicator_notes", "revenue", "shelter_beds", "transit_ridership"}
+		"ev_chargers", "indicator_notes", "indicator_targets", "revenue", "shelter_beds", "transit_ridership"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("profiles %v", names)
 	}

@@ -48,6 +48,8 @@ type Assessment struct {
 	ByPace bool
 	// DueBy is when the next period's data is due (after which it is overdue).
 	DueBy time.Time
+	// StretchMet is true when the value reaches the stretch target.
+	StretchMet bool
 }
 
 // Assess judges the series as of now; lagDays is the dataset's publication lag.
@@ -95,10 +97,21 @@ func Assess(s *Series, now time.Time, lagDays int) Assessment {
 	switch {
 	case a.Score >= th.OnTrack:
 		a.Status = OnTrack
+	case pt.Minimum != nil && !a.ByPace:
+		// A minimum replaces the at-risk threshold: between it and the
+		// target is at risk, short of it off track.
+		if score(*pt.Value, *pt.Minimum, in.LowerIsBetter()) >= 1 {
+			a.Status = AtRisk
+		} else {
+			a.Status = OffTrack
+		}
 	case a.Score >= th.AtRisk:
 		a.Status = AtRisk
 	default:
 		a.Status = OffTrack
+	}
+	if pt.Stretch != nil && !a.ByPace && score(*pt.Value, *pt.Stretch, in.LowerIsBetter()) >= 1 {
+		a.StretchMet = true
 	}
 	return a
 }
@@ -176,8 +189,16 @@ type Rollup struct {
 	Counts  map[Status]int
 	Overdue int
 	Total   int
-	// Status is the overall status: see RollUp.
+	// Status is the overall status: see RollUp (and RollUpAll, which also
+	// counts strategies).
 	Status Status
+	// Set by RollUpAll: the strategies, their reported statuses, how many
+	// have no update yet, are late, or have an update overdue.
+	Strategies     int
+	StrategyCounts map[ProgressStatus]int
+	NoUpdate       int
+	Late           int
+	UpdateOverdue  int
 }
 
 // RollUp combines assessments by the stated rule: the overall status is the

@@ -74,10 +74,16 @@ func (p *Plan) validate() Problems {
 		}
 		depts[strings.ToLower(d.Name)] = true
 	}
+	for y, n := range p.Population {
+		if yy, err := strconv.Atoi(y); err != nil || yy < 1900 || yy > 2200 || n <= 0 {
+			c.errf(p.KeyLine("population"), "population: %q: %d must be a year and a number of residents, such as \"2020\": 102773", y, n)
+		}
+	}
 	p.checkTree(c, depts)
 	p.checkDatasets(c)
 	p.checkProfiles(c)
 	p.checkSources(c)
+	p.checkStrategyTracking(c)
 	p.checkIndicators(c, depts)
 	return c.probs
 }
@@ -168,6 +174,11 @@ func (p *Plan) checkDatasets(c *checker) {
 	if p.Datasets[NotesDataset] == nil {
 		p.Datasets[NotesDataset] = builtin[NotesDataset]
 	}
+	// So do imported targets, which change at every budget adoption.
+	if p.Datasets[TargetsDataset] == nil {
+		p.Datasets[TargetsDataset] = builtin[TargetsDataset]
+	}
+	p.addStrategyDatasets(builtin)
 }
 
 // NotesDataset holds the narratives staff write per indicator and period.
@@ -195,6 +206,7 @@ func (c *checker) checkDataset(d *Dataset) {
 		if !columnTypes[col.Type] {
 			c.errf(col.KeyLine("type"), "dataset %s: column %s has bad type %q (one of %s)", d.Name, col.Name, col.Type, strings.Join(sortedKeys(columnTypes), ", "))
 		}
+		c.checkColumnRules(d, col)
 	}
 	for _, k := range d.Key {
 		if d.Column(k) == nil {
@@ -464,32 +476,60 @@ func ParseFilterValue(col *Column, s string) (any, error) {
 func (c *checker) checkTargets(p *Plan, in *Indicator, where string) {
 	t := &in.Targets
 	c.unknown(t.Pos, "the targets of "+in.ID)
-	t.periods = nil
-	for _, k := range t.Keys() {
+	t.periods, t.minimum, t.stretch = nil, nil, nil
+	for _, level := range []struct {
+		key  string
+		vals map[string]float64
+		into *[]targetPeriod
+	}{{"by_period", t.ByPeriod, &t.periods}, {"minimum", t.Minimum, &t.minimum}, {"stretch", t.Stretch, &t.stretch}} {
+		c.checkTargetLevel(p, in, where, level.key, level.vals, level.into)
+	}
+	if th := in.Thresholds; th != nil && (th.AtRisk <= 0 || th.OnTrack <= 0 || th.AtRisk > th.OnTrack) {
+		c.errf(in.KeyLine("thresholds"), "%s: thresholds need 0 < at_risk <= on_track (as shares of target: on_track: 1.0, at_risk: 0.9)", where)
+	}
+	if in.PerCapita < 0 {
+		c.errf(in.KeyLine("per_capita"), "%s: per_capita must be a positive number of residents, such as 1000", where)
+	}
+	if in.PerCapita > 0 && len(p.Population) == 0 {
+		c.errf(in.KeyLine("per_capita"), "%s: per_capita needs the plan's population by year (population: {\"2020\": 102773})", where)
+	}
+	c.checkBaseline(p, in, where)
+}
+
+// checkTargetLevel parses one level of targets (target, minimum, stretch).
+func (c *checker) checkTargetLevel(p *Plan, in *Indicator, where, key string, vals map[string]float64, into *[]targetPeriod) {
+	t := &in.Targets
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
 		per, err := ParsePeriod(k, p.FYStart())
 		if err != nil {
-			c.errf(t.KeyLine("by_period"), "%s: target %v", where, err)
+			c.errf(t.KeyLine(key), "%s: target %v", where, err)
 			continue
 		}
 		if per.Grain.Months() < in.Grain.Months() {
-			c.errf(t.KeyLine("by_period"), "%s: target period %s is shorter than the indicator's grain (%s)", where, k, in.Grain)
+			c.errf(t.KeyLine(key), "%s: target period %s is shorter than the indicator's grain (%s)", where, k, in.Grain)
 			continue
 		}
 		if per.Grain.Months() == in.Grain.Months() && per.Grain != in.Grain {
 			// A calendar year never matches a fiscal year (or the reverse): the
 			// target would silently apply to nothing.
-			c.errf(t.KeyLine("by_period"), "%s: target period %s is a %s, but the indicator's grain is %s", where, k, per.Grain, in.Grain)
+			c.errf(t.KeyLine(key), "%s: target period %s is a %s, but the indicator's grain is %s", where, k, per.Grain, in.Grain)
 			continue
 		}
-		t.periods = append(t.periods, targetPeriod{p: per, value: t.ByPeriod[k]})
+		*into = append(*into, targetPeriod{p: per, value: vals[k]})
 		if !p.Start.IsZero() && !p.End.IsZero() && (!per.End().After(p.Start.Time) || per.Start.After(p.End.Time)) {
-			c.warnf(t.KeyLine("by_period"), "%s: target period %s lies outside the plan period %s to %s", where, per.Label(),
+			c.warnf(t.KeyLine(key), "%s: target period %s lies outside the plan period %s to %s", where, per.Label(),
 				p.Start.Format("2006-01-02"), p.End.Format("2006-01-02"))
 		}
 	}
-	if th := in.Thresholds; th != nil && (th.AtRisk <= 0 || th.OnTrack <= 0 || th.AtRisk > th.OnTrack) {
-		c.errf(in.KeyLine("thresholds"), "%s: thresholds need 0 < at_risk <= on_track (as shares of target: on_track: 1.0, at_risk: 0.9)", where)
-	}
+}
+
+// checkBaseline checks the baseline's period.
+func (c *checker) checkBaseline(p *Plan, in *Indicator, where string) {
 	if in.Baseline != nil {
 		if _, err := ParsePeriod(in.Baseline.Period, p.FYStart()); err != nil {
 			c.errf(in.KeyLine("baseline"), "%s: baseline %v", where, err)

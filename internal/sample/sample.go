@@ -31,6 +31,9 @@ type File struct {
 	Dataset string
 	Name    string
 	Data    []byte
+	// Profile names the profile to read the file with, for a file that
+	// fills several datasets (the strategy tracker); "" for the template.
+	Profile string
 }
 
 // Names of the datasets Generate knows.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -154,6 +155,8 @@ type HistoryRow struct {
 	User    string
 	At      time.Time
 	Current bool
+	// Sample is true for a row of sample data.
+	Sample bool
 }
 
 // History lists every version of the rows of a dataset whose columns equal
@@ -189,11 +192,11 @@ func (s *Store) History(ctx context.Context, ds *plan.Dataset, match map[string]
 		}
 		sel[i] = q
 	}
-	q := fmt.Sprintf(`SELECT %s, t.%s, COALESCE(i.user_name, ''), i.started, t.%s IS NULL
+	q := fmt.Sprintf(`SELECT %s, t.%s, COALESCE(i.user_name, ''), i.started, t.%s IS NULL, t.%s
 		FROM %s t JOIN imports i ON i.id = t.%s
 		WHERE %s AND i.status IN ('loaded', 'undo') AND (t.%s IS NULL OR t.%s NOT IN (SELECT id FROM imports WHERE status = 'undo'))
 		ORDER BY i.started DESC, t.%s DESC`,
-		strings.Join(sel, ", "), colImport, colSuperseded, quoteIdent(Table(ds)), colImport, strings.Join(where, " AND "), colSuperseded, colSuperseded, colImport)
+		strings.Join(sel, ", "), colImport, colSuperseded, colSample, quoteIdent(Table(ds)), colImport, strings.Join(where, " AND "), colSuperseded, colSuperseded, colImport)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: history %s: %w", ds.Name, err)
@@ -201,7 +204,7 @@ func (s *Store) History(ctx context.Context, ds *plan.Dataset, match map[string]
 	defer rows.Close()
 	var out []HistoryRow
 	for rows.Next() {
-		vals := make([]any, len(cols)+4)
+		vals := make([]any, len(cols)+5)
 		ptrs := make([]any, len(vals))
 		for i := range vals {
 			ptrs[i] = &vals[i]
@@ -217,7 +220,41 @@ func (s *Store) History(ctx context.Context, ds *plan.Dataset, match map[string]
 		h.User, _ = vals[len(cols)+1].(string)
 		h.At, _ = vals[len(cols)+2].(time.Time)
 		h.Current, _ = vals[len(cols)+3].(bool)
+		h.Sample, _ = vals[len(cols)+4].(bool)
 		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// IndicatorTargets returns the imported targets of an indicator (from the
+// indicator_targets dataset, when the plan has it).
+func (s *Store) IndicatorTargets(ctx context.Context, indicator string) ([]plan.TargetRow, error) {
+	var exists bool
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM information_schema.tables WHERE table_name = ?`, "cur_"+plan.TargetsDataset).Scan(&exists); err != nil || !exists {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT period, minimum, target, stretch FROM %s WHERE indicator = ?`, quoteIdent("cur_"+plan.TargetsDataset)), indicator)
+	if err != nil {
+		return nil, fmt.Errorf("store: targets of %s: %w", indicator, err)
+	}
+	defer rows.Close()
+	var out []plan.TargetRow
+	for rows.Next() {
+		var r plan.TargetRow
+		var mn, tg, st sql.NullFloat64
+		if err := rows.Scan(&r.Period, &mn, &tg, &st); err != nil {
+			return nil, err
+		}
+		if mn.Valid {
+			r.Minimum = &mn.Float64
+		}
+		if tg.Valid {
+			r.Target = &tg.Float64
+		}
+		if st.Valid {
+			r.Stretch = &st.Float64
+		}
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }

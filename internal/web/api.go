@@ -170,6 +170,9 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 		status, code = "degraded", fiber.StatusServiceUnavailable
 		reasons = append(reasons, "the database does not answer")
 	}
+	if r := s.sourceHealth(ctx); len(r) > 0 {
+		status, reasons = "degraded", append(reasons, r...)
+	}
 	return c.Status(code).JSON(fiber.Map{"status": status, "reasons": reasons, "version": s.Version,
 		"plan": p.Title, "plan_hash": p.Hash, "now": s.Now().Format(time.RFC3339)})
 }

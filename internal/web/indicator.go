@@ -30,6 +30,9 @@ func (s *Server) indicatorPage(c *fiber.Ctx) error {
 			return err
 		}
 		data["Chart"] = chart
+		if g, ok, err := dashboards.Gauge("gauge-"+in.ID, vm.View, w, false); err == nil && ok {
+			data["Gauge"] = g
+		}
 		data["Table"] = dashboards.Table(vm.View, w)
 		data["HasExpected"] = dashboards.HasExpected(vm.View.Series)
 		if vm.View.Series.PaceShares != nil {
@@ -43,7 +46,7 @@ func (s *Server) indicatorPage(c *fiber.Ctx) error {
 	for _, id := range in.Measures {
 		switch {
 		case p.Strategy(id) != nil:
-			links = append(links, linkVM{ID: id, Text: p.Strategy(id).Text, Href: "/goals/" + p.Strategy(id).Objective.Goal.ID + "#" + id})
+			links = append(links, linkVM{ID: id, Text: p.Strategy(id).Text, Href: "/strategies/" + id})
 		case p.Objective(id) != nil:
 			links = append(links, linkVM{ID: id, Text: p.Objective(id).Title, Href: "/goals/" + p.Objective(id).Goal.ID + "#" + id})
 		case p.Goal(id) != nil:

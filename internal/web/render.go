@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"io"
 	"path"
 	"strings"
 
@@ -100,10 +101,15 @@ func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
 	d.PlanOver = d.Plan.Over(now)
 	d.AsOf = fmtDate(now.In(d.Plan.Location()))
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, d); err != nil {
+	exec := t.Execute
+	if name == "embed" {
+		// The embeddable page has no site chrome.
+		exec = func(w io.Writer, data any) error { return t.ExecuteTemplate(w, "embed", data) }
+	}
+	if err := exec(&buf, d); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
-	if d.Frozen {
+	if d.Frozen && name != "embed" {
 		c.Locals("rendered", buf.Bytes())
 		return nil
 	}

@@ -11,6 +11,9 @@ import (
 type strategyVM struct {
 	S          *plan.Strategy
 	Indicators []*indicatorVM
+	// Progress is set by addStrategies (strategies.go); nil when the plan
+	// does not track strategy progress.
+	Progress *progressVM
 }
 
 type objectiveVM struct {
@@ -93,7 +96,10 @@ func (s *Server) scorecard(c *fiber.Ctx) error {
 	for _, g := range p.Goals {
 		goals = append(goals, goalView(g, p, byid, w))
 	}
+	book := s.loadBook(p, s.public(c))
+	addStrategies(goals, p, byid, &book, w)
 	sd, st := s.sampleFlags(p, p.Indicators)
+	sd = sd || book.Sample
 	return s.render(c, "scorecard", pageData{Title: w.T("scorecard.title", nil), Plan: p, W: w, SampleData: sd, SampleTargs: st,
 		Data: map[string]any{"Goals": goals}})
 }
@@ -108,7 +114,12 @@ func (s *Server) goalPage(c *fiber.Ctx) error {
 	ins := p.IndicatorsFor(g.ID)
 	vms := s.computeIndicators(ins, w, s.public(c), false)
 	gv := goalView(g, p, byID(vms), w)
+	book := s.loadBook(p, s.public(c))
+	gvs := []goalVM{gv}
+	addStrategies(gvs, p, byID(vms), &book, w)
+	gv = gvs[0]
 	sd, st := s.sampleFlags(p, ins)
+	sd = sd || book.Sample
 	return s.render(c, "goal", pageData{Title: w.T("goal.title", map[string]any{"Number": g.Number}), Plan: p, W: w, SampleData: sd, SampleTargs: st,
 		Data: map[string]any{"Goal": gv}})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/text/language"
 
 	"github.com/plandash/plandash/internal/imports"
@@ -74,6 +75,14 @@ type Deps struct {
 	TrustedProxies []string
 	// UploadLimit caps an uploaded file, in bytes.
 	UploadLimit int64
+	// Sources is the schedule of the plan's sources (/admin/sources); nil
+	// when nothing is scheduled.
+	Sources Sources
+	// Metrics receives the request metrics and is served at /metrics (a
+	// registry of the server's own when nil; never the global default).
+	Metrics *prometheus.Registry
+	// EmbedOrigins may frame the embeddable pages (frame-ancestors).
+	EmbedOrigins []string
 }
 
 // Server holds the handlers' dependencies.
@@ -85,6 +94,7 @@ type Server struct {
 	previews previews
 	cache    pageCache
 	assets   map[string]string
+	metrics  *httpMetrics
 }
 
 // New builds the Fiber app with every route.
@@ -113,6 +123,9 @@ func New(d Deps) (*fiber.App, error) {
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
+	if s.metrics, err = newHTTPMetrics(d.Metrics); err != nil {
+		return nil, err
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "plandash",
 		DisableStartupMessage: true,
@@ -135,6 +148,7 @@ func New(d Deps) (*fiber.App, error) {
 }
 
 func (s *Server) routes(app *fiber.App) {
+	app.Use(s.observe)
 	app.Use(recover.New())
 	app.Use(requestid.New())
 	app.Use(s.logRequests)
@@ -162,6 +176,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/", s.cached, s.scorecard)
 	app.Get("/goals/:id", s.cached, s.goalPage)
 	app.Get("/finance", s.cached, s.financePage)
+	app.Get("/embed/indicators/:id", s.cached, s.embedIndicator)
 	app.Get("/report", s.cached, s.report)
 	app.Get("/goals/:id/report", s.cached, s.goalReport)
 	app.Get("/packets", s.packetsPage)
@@ -204,6 +219,8 @@ func (s *Server) routes(app *fiber.App) {
 	api.Get("/imports/:id", editor, s.apiImport)
 	api.Post("/imports", editor, s.limitBody, s.apiImportPost)
 	api.Post("/imports/:id/undo", editor, s.undo)
+	s.opsRoutes(app)
+	s.strategyRoutes(app, api, editor)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
 

@@ -64,6 +64,7 @@ type indicatorVM struct {
 	Spark        dashboards.Chart
 	SampleTarget bool
 	Partial      bool
+	StretchMet   bool
 	W            *words
 }
 
@@ -98,6 +99,10 @@ func (s *Server) computeOne(ctx context.Context, p *plan.Plan, in *plan.Indicato
 		return vm
 	}
 	a := plan.Assess(series, now, ds.LagDays)
+	if series.TargetsImported {
+		vm.SampleTarget = false
+	}
+	vm.StretchMet = a.StretchMet
 	vm.View = dashboards.View{Indicator: in, Dataset: ds, Series: series, Assessment: a}
 	vm.Badge = statusBadge(a, w)
 	vm.Overdue = a.Overdue
