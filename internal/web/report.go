@@ -81,6 +81,10 @@ func (s *Server) reportData(c *fiber.Ctx, goals []*plan.Goal, public bool) (map[
 	for _, g := range goals {
 		gvs = append(gvs, goalView(g, p, byid, w))
 	}
+	// Each goal's strategies with their reported status, percent complete,
+	// due date and latest update.
+	book := s.loadBook(p, public)
+	addStrategies(gvs, p, byid, &book, w)
 	all := rollup(vms)
 	sd, st := s.sampleFlags(p, ins)
 	return map[string]any{"Goals": gvs, "Details": details, "Summary": rollupText(all, w), "SummaryBadge": rollupBadge(all, w),

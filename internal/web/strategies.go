@@ -152,6 +152,8 @@ type progressVM struct {
 	NextMilestone string
 	NextDue       string
 	Sample        bool
+	// Update is the latest update's text, for the council packet.
+	Update string
 }
 
 func fmtDay(t time.Time) string {
@@ -174,6 +176,7 @@ func progressOf(st *plan.Standing, w *words) *progressVM {
 		}
 		vm.Due, vm.Lead, vm.AsOf, vm.Sample = fmtDay(u.Due), u.Lead, fmtDay(u.AsOf), u.Sample
 		vm.NextMilestone, vm.NextDue = u.NextMilestone, fmtDay(u.NextMilestoneDue)
+		vm.Update = u.Text
 	}
 	if st.Late {
 		vm.Late = true
