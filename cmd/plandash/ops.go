@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -127,7 +128,16 @@ func (s *server) reloadOnHangup(log *slog.Logger) (stop func()) {
 			select {
 			case <-ch:
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				if err := s.ops.Reload(ctx); err != nil {
+				err := s.ops.Reload(ctx)
+				var inv *plan.InvalidError
+				switch {
+				case errors.As(err, &inv):
+					for _, pr := range inv.Problems {
+						if !pr.Warning {
+							log.Error("SIGHUP: the plan file was not reloaded; the plan in force is unchanged", "problem", pr.String())
+						}
+					}
+				case err != nil:
 					log.Error("SIGHUP: the plan file was not reloaded; the plan in force is unchanged", "err", err)
 				}
 				cancel()

@@ -28,6 +28,7 @@ import (
 // memStore is the run ledger in memory.
 type memStore struct {
 	mu     sync.Mutex
+	cells  []plan.Cell // what every indicator query answers
 	runs   []*imports.Run
 	states map[string]imports.SourceState
 	status map[string]imports.IndicatorState
@@ -96,7 +97,17 @@ func (m *memStore) SaveSourceState(_ context.Context, st *imports.SourceState) e
 	return nil
 }
 
-func (m *memStore) Aggregate(context.Context, plan.Query) ([]plan.Cell, error) { return nil, nil }
+func (m *memStore) Aggregate(context.Context, plan.Query) ([]plan.Cell, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]plan.Cell(nil), m.cells...), nil
+}
+
+func (m *memStore) setValue(period time.Time, v float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cells = []plan.Cell{{Period: period, Value: v}}
+}
 
 func (m *memStore) IndicatorStates(context.Context) (map[string]imports.IndicatorState, error) {
 	m.mu.Lock()
@@ -552,4 +563,118 @@ func waitAlert(t *testing.T, ch chan Alert) Alert {
 		t.Fatal("no webhook alert")
 	}
 	return Alert{}
+}
+
+// A file source is read again when its size, time or content changes; a
+// file over max_bytes is refused.
+func TestFileSourceReadAgainWhenChanged(t *testing.T) {
+	root := t.TempDir()
+	p := parsePlan(t, "sources:\n  - {name: budget, file: exports/budget.csv, dataset: revenue, max_bytes: 64}\n")
+	im := &fakeImporter{}
+	st := newMemStore()
+	s, err := New(Options{Plan: p, Importer: im, Store: st, Root: root, Log: quietLog(), Settle: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() *imports.Run {
+		t.Helper()
+		r, err := s.RunNow(context.Background(), "budget", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := run(); r.Status != imports.RunFailed || !strings.Contains(r.Error, "exports/budget.csv") {
+		t.Fatalf("a missing file: %+v", r)
+	}
+	path := filepath.Join(root, "exports", "budget.csv")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	os.WriteFile(path, []byte("a,b\n1,2\n"), 0o644)
+	if r := run(); r.Status != imports.RunOK || r.Imported != 1 || r.Seen != 1 {
+		t.Fatalf("a new file: %+v", r)
+	}
+	if r := run(); r.Seen != 0 || im.calls.Load() != 1 {
+		t.Fatalf("an unchanged file was read again: %+v", r)
+	}
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(path, later, later)
+	if r := run(); r.Seen != 1 || r.Imported != 0 || im.calls.Load() != 1 || !strings.Contains(strings.Join(r.Notes, " "), "content has not changed") {
+		t.Fatalf("a touched file with the same content: %+v", r)
+	}
+	os.WriteFile(path, []byte("a,b\n1,3\n"), 0o644)
+	if r := run(); r.Imported != 1 || im.calls.Load() != 2 {
+		t.Fatalf("a changed file: %+v", r)
+	}
+	os.WriteFile(path, []byte(strings.Repeat("x", 100)), 0o644)
+	if r := run(); r.Status != imports.RunFailed || r.Failed != 1 || !strings.Contains(r.Error, "max_bytes") || im.calls.Load() != 2 {
+		t.Fatalf("a file over max_bytes: %+v", r)
+	}
+}
+
+// After each run (and daily) the indicators' statuses are compared with the
+// last ones seen: going off track, coming back, and becoming overdue each
+// raise one alert; the first check only records.
+func TestIndicatorStatusAlerts(t *testing.T) {
+	hooks := make(chan Alert, 20)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a Alert
+		json.NewDecoder(r.Body).Decode(&a)
+		hooks <- a
+	}))
+	defer hook.Close()
+	p := parsePlan(t, `indicators:
+  - id: gf-revenue
+    title: General Fund revenue
+    dataset: revenue
+    measure: sum(actual)
+    grain: month
+    targets: {by_period: {"2026-10": 100}}
+    measures: [G1.O1]
+alerts:
+  webhook: {url: "`+hook.URL+`"}
+`)
+	var now atomic.Value
+	now.Store(time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC))
+	st := newMemStore()
+	s, err := New(Options{Plan: p, Importer: &fakeImporter{}, Store: st, Root: t.TempDir(), Log: quietLog(),
+		Now: func() time.Time { return now.Load().(time.Time) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.alerts.start()
+	defer s.Stop(context.Background())
+	oct := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	st.setValue(oct, 50)
+	s.checkIndicators(context.Background())
+	if got := st.status["gf-revenue"]; got.Status != string(plan.OffTrack) || got.Overdue {
+		t.Fatalf("first check recorded %+v", got)
+	}
+	noAlert := func() {
+		t.Helper()
+		select {
+		case a := <-hooks:
+			t.Fatalf("unexpected alert: %+v", a)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	noAlert()
+	st.setValue(oct, 120)
+	s.checkIndicators(context.Background())
+	a := waitAlert(t, hooks)
+	if a.Event != EventIndicatorStatus || a.Indicator != "gf-revenue" || a.Status != string(plan.OnTrack) || a.Previous != string(plan.OffTrack) ||
+		!strings.Contains(a.Subject, "no longer off track") {
+		t.Fatalf("back on track: %+v", a)
+	}
+	s.checkIndicators(context.Background())
+	noAlert()
+	st.setValue(oct, 40)
+	s.checkIndicators(context.Background())
+	if a := waitAlert(t, hooks); !strings.Contains(a.Subject, "is now off track") {
+		t.Fatalf("off track: %+v", a)
+	}
+	now.Store(time.Date(2027, 2, 1, 12, 0, 0, 0, time.UTC))
+	s.checkIndicators(context.Background())
+	if a := waitAlert(t, hooks); !strings.Contains(a.Subject, "is overdue") || a.Overdue == nil || !*a.Overdue {
+		t.Fatalf("overdue: %+v", a)
+	}
 }
