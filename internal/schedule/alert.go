@@ -43,6 +43,10 @@ type Alert struct {
 	Status    string `json:"status,omitempty"`
 	Overdue   *bool  `json:"overdue,omitempty"`
 	Previous  string `json:"previous_status,omitempty"`
+	// Strategy and To are set on an update reminder: it goes to the
+	// owner department's contact rather than the plan's alert recipients.
+	Strategy string   `json:"strategy,omitempty"`
+	To       []string `json:"to,omitempty"`
 }
 
 func (s *Scheduler) alertOf(p *plan.Plan, event string, run *imports.Run, subject, text string) Alert {
@@ -218,6 +222,12 @@ func (al *alerter) postWebhook(w *plan.WebhookAlert, a Alert) error {
 // STARTTLS where offered, PLAIN authentication only over TLS or to
 // localhost (net/smtp refuses it otherwise).
 func (al *alerter) sendMail(e *plan.EmailAlert, a Alert) error {
+	if len(a.To) > 0 {
+		// A reminder goes to its department's contact.
+		cp := *e
+		cp.To = a.To
+		e = &cp
+	}
 	host, port, err := net.SplitHostPort(e.SMTP)
 	if err != nil {
 		return fmt.Errorf("smtp %s: %v", e.SMTP, err)

@@ -186,7 +186,12 @@ func (s *Scheduler) install(p *plan.Plan) error {
 		}))
 	}
 	if p.Alerts != nil {
-		c.Schedule(statusSched, cron.FuncJob(func() { s.track(func() { s.checkIndicators(s.runCtx) }) }))
+		c.Schedule(statusSched, cron.FuncJob(func() {
+			s.track(func() {
+				s.checkIndicators(s.runCtx)
+				s.checkReminders(s.runCtx)
+			})
+		}))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -678,3 +678,58 @@ alerts:
 		t.Fatalf("overdue: %+v", a)
 	}
 }
+
+// reminderImporter also lists strategy update reminders.
+type reminderImporter struct {
+	fakeImporter
+	list []plan.Reminder
+}
+
+func (r *reminderImporter) StrategyReminders(context.Context, time.Time, int) ([]plan.Reminder, error) {
+	return r.list, nil
+}
+
+// Strategy update reminders go once each, to the department's contact.
+func TestStrategyReminders(t *testing.T) {
+	hooks := make(chan Alert, 20)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a Alert
+		json.NewDecoder(r.Body).Decode(&a)
+		hooks <- a
+	}))
+	defer hook.Close()
+	p := parsePlan(t, `alerts:
+  webhook: {url: "`+hook.URL+`"}
+`)
+	due := time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)
+	im := &reminderImporter{list: []plan.Reminder{
+		{Strategy: "G1.O1.S1", Text: "Develop standards", Department: "Finance", Contact: "finance@city.example", Due: due},
+		{Strategy: "G1.O1.S2", Text: "Launch programs", Department: "Human Resources", Due: due.AddDate(0, -2, 0), Overdue: true, Days: 30},
+	}}
+	s, err := New(Options{Plan: p, Importer: im, Store: newMemStore(), Root: t.TempDir(), Log: quietLog(),
+		Now: func() time.Time { return time.Date(2026, 12, 20, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.alerts.start()
+	defer s.Stop(context.Background())
+	s.checkReminders(context.Background())
+	got := map[string]Alert{}
+	for i := 0; i < 2; i++ {
+		a := waitAlert(t, hooks)
+		got[a.Strategy] = a
+	}
+	if a := got["G1.O1.S1"]; a.Event != EventReminder || len(a.To) != 1 || a.To[0] != "finance@city.example" || !strings.Contains(a.Subject, "Update due") {
+		t.Fatalf("reminder before the due date: %+v", a)
+	}
+	if a := got["G1.O1.S2"]; !strings.Contains(a.Subject, "overdue") || len(a.To) != 0 {
+		t.Fatalf("overdue reminder: %+v", a)
+	}
+	// Each reminder goes once.
+	s.checkReminders(context.Background())
+	select {
+	case a := <-hooks:
+		t.Fatalf("a reminder was sent twice: %+v", a)
+	case <-time.After(100 * time.Millisecond):
+	}
+}

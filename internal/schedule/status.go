@@ -106,3 +106,64 @@ func words(status string) string {
 	}
 	return status
 }
+
+// ReminderLead is how many days before an update is due its reminder goes.
+const ReminderLead = 14
+
+// EventReminder is the event of a strategy update reminder.
+const EventReminder = "strategy_reminder"
+
+// reminderSource lists the strategy update reminders due as of a date;
+// the importer offers it.
+type reminderSource interface {
+	StrategyReminders(ctx context.Context, now time.Time, lead int) ([]plan.Reminder, error)
+}
+
+// checkReminders sends each strategy update reminder once, before an update
+// is due and once it is overdue, to the owner department's contact (the
+// plan's alert recipients when the department has none).
+func (s *Scheduler) checkReminders(ctx context.Context) {
+	p := s.Plan()
+	rs, ok := s.opt.Importer.(reminderSource)
+	if p.Alerts == nil || !ok {
+		return
+	}
+	s.statusMu.Lock()
+	defer s.statusMu.Unlock()
+	now := s.opt.Now().In(p.Location())
+	ctx = context.WithoutCancel(ctx)
+	qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	list, err := rs.StrategyReminders(qctx, now, ReminderLead)
+	if err != nil {
+		s.log.Error("strategy reminders", "err", err)
+		return
+	}
+	sent, err := s.opt.Store.IndicatorStates(qctx)
+	if err != nil {
+		s.log.Error("strategy reminders", "err", err)
+		return
+	}
+	var done []imports.IndicatorState
+	for _, r := range list {
+		key := "reminder " + r.Key()
+		if _, ok := sent[key]; ok {
+			continue
+		}
+		subject := fmt.Sprintf("Update due for strategy %s by %s", r.Strategy, r.Due.Format("January 2, 2006"))
+		if r.Overdue {
+			subject = fmt.Sprintf("Update overdue for strategy %s (%d days)", r.Strategy, r.Days)
+		}
+		a := Alert{Event: EventReminder, Subject: subject, Time: s.opt.Now(), Plan: p.Title, Strategy: r.Strategy,
+			Text: fmt.Sprintf("%s\n\nStrategy %s: %s\nDepartment: %s\nPlease report its status, percent complete and next milestone.",
+				subject, r.Strategy, r.Text, r.Department)}
+		if r.Contact != "" {
+			a.To = []string{r.Contact}
+		}
+		s.alerts.send(p.Alerts, a)
+		done = append(done, imports.IndicatorState{Indicator: key, Status: "sent", Changed: s.opt.Now(), Checked: s.opt.Now()})
+	}
+	if err := s.opt.Store.SaveIndicatorStates(qctx, done); err != nil {
+		s.log.Error("strategy reminders", "err", err)
+	}
+}
