@@ -31,7 +31,7 @@ lint:
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s each), listing them first:
 ## every func Fuzz* in a test file (now ingest's FuzzParseValue, FuzzReadTemplate,
-## FuzzFindHeader, FuzzOpenCSV, FuzzSheetXML and FuzzReadProfiles)
+## FuzzFindHeader, FuzzOpenCSV, FuzzSheetXML, FuzzFastSheet and FuzzReadProfiles)
 FUZZTIME ?= 30s
 fuzz:
 	@targets="$$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r dir; do \
@@ -42,6 +42,12 @@ fuzz:
 		echo "== $$name ($$dir)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$dir" || exit 1; \
 	done
+
+## bench: measure imports (200,000 and 1,000,000 rows), pages under 64 connections, series queries
+## and start-up against baselines taken in the same run, and write docs/BENCHMARKS.md (about 10
+## minutes on 2 cores; its inputs are generated in a temporary folder). Not part of CI.
+bench:
+	$(GO) run ./cmd/plandash-bench
 
 ## browser: make sure headless chromium and fonts are installed (Debian)
 browser:

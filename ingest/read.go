@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
@@ -26,6 +27,12 @@ type ReadRequest struct {
 	// Set holds values given at import time (--set year=2024): {set.year}.
 	Set     map[string]string
 	Options Options
+	// Stream asks for the rows of a file read through a dataset's template
+	// profile one at a time, from Batch.Next, instead of all in Batch.Rows,
+	// so that a large file is never held whole; the result's counts and
+	// errors are complete once Next has returned io.EOF. Other profiles
+	// read the whole file as before. Close the result when done.
+	Stream bool
 }
 
 // SheetReport says how one sheet was read.
@@ -89,6 +96,8 @@ type ReadResult struct {
 	// (combine: sum).
 	Combined  int
 	Delimiter rune // the CSV separator; 0 for a workbook
+	// stream is set when the rows come from Batch.Next (ReadRequest.Stream).
+	stream *rowStream
 }
 
 // Batch returns the batch of the dataset, or nil.
@@ -139,7 +148,12 @@ func Read(req ReadRequest) (res *ReadResult, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer w.Close()
+	keepOpen := false // a stream closes the file when it is done
+	defer func() {
+		if !keepOpen {
+			w.Close()
+		}
+	}()
 	top := newTopRows(w)
 
 	var prof *plan.Profile
@@ -160,7 +174,9 @@ func Read(req ReadRequest) (res *ReadResult, err error) {
 		}
 	}
 	if prof.Template {
-		return readTemplateProfile(req, prof, reason, opt)
+		res, err := readTemplateProfile(req, w, prof, reason, opt)
+		keepOpen = err == nil && res.stream != nil
+		return res, err
 	}
 	res = &ReadResult{File: req.Name, Profile: prof, Reason: reason, Delimiter: w.Delimiter()}
 	e := &engine{file: req.Name, w: w, top: top, p: req.Plan, prof: prof, opt: opt, set: req.Set, res: res,
@@ -171,22 +187,109 @@ func Read(req ReadRequest) (res *ReadResult, err error) {
 	return res, nil
 }
 
-// readTemplateProfile reads a file as the city's own template of a dataset.
-func readTemplateProfile(req ReadRequest, prof *plan.Profile, reason string, opt Options) (*ReadResult, error) {
+// readTemplateProfile reads a file, already open, as the city's own
+// template of a dataset.
+func readTemplateProfile(req ReadRequest, w *Workbook, prof *plan.Profile, reason string, opt Options) (*ReadResult, error) {
 	ds := req.Plan.Datasets[prof.Dataset]
 	if ds == nil {
 		return nil, fmt.Errorf("ingest: profile %s: the plan has no dataset %s", prof.Name, prof.Dataset)
 	}
-	r, err := ReadTemplate(req.Name, bytes.NewReader(req.Data), int64(len(req.Data)), ds, opt)
+	tr, err := startTemplate(w, ds, opt)
 	if err != nil {
 		return nil, err
 	}
-	return &ReadResult{
+	r := tr.res
+	res := &ReadResult{
 		File: req.Name, Profile: prof, Reason: reason,
-		Sheets:   []SheetReport{{Sheet: r.Sheet, Dataset: ds.Name, HeaderRow: r.HeaderRow, Mapping: r.Mapping, Ignored: r.Ignored}},
-		Batches:  []*Batch{r.Batch},
-		RowsRead: r.RowsRead, Errors: r.Errors, ErrorCount: r.ErrorCount, Rejected: r.Rejected, Delimiter: r.Delimiter,
-	}, nil
+		Sheets:    []SheetReport{{Sheet: r.Sheet, Dataset: ds.Name, HeaderRow: r.HeaderRow, Mapping: r.Mapping, Ignored: r.Ignored}},
+		Batches:   []*Batch{r.Batch},
+		Delimiter: r.Delimiter,
+	}
+	if req.Stream {
+		s := &rowStream{tr: tr, w: w, res: res}
+		r.Batch.stream, res.stream = s, s
+		return res, nil
+	}
+	defer tr.close()
+	for {
+		row, err := tr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.Batch.Rows = append(r.Batch.Rows, row)
+	}
+	res.finishTemplate(r)
+	return res, nil
+}
+
+// finishTemplate copies the counts and errors of a template read.
+func (res *ReadResult) finishTemplate(r *Result) {
+	res.RowsRead, res.Errors, res.ErrorCount, res.Rejected = r.RowsRead, r.Errors, r.ErrorCount, r.Rejected
+	res.Delimiter = r.Delimiter
+}
+
+// rowStream yields the rows of a template read with ReadRequest.Stream.
+type rowStream struct {
+	tr   *templateRead
+	w    *Workbook
+	res  *ReadResult
+	err  error // io.EOF once the file is read
+	done bool
+}
+
+// Streaming reports whether the batch's rows come from Next rather than Rows.
+func (b *Batch) Streaming() bool { return b.stream != nil }
+
+// Next returns the batch's next row without errors, or io.EOF after the
+// last; then the ReadResult holds the counts and errors of the whole file.
+// A problem with the file is a *FileError, as Read returns.
+func (b *Batch) Next() (row Row, err error) {
+	s := b.stream
+	if s == nil {
+		return Row{}, io.EOF
+	}
+	if s.done {
+		return Row{}, s.err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			row, err = Row{}, fileErr(s.res.File, "plandash failed while reading this file (internal error: %v); nothing was loaded. Please report this with the file", r)
+			s.finish(err)
+		}
+	}()
+	row, err = s.tr.next()
+	if err != nil {
+		s.finish(err)
+	}
+	return row, err
+}
+
+func (s *rowStream) finish(err error) {
+	s.done, s.err = true, err
+	if errors.Is(err, io.EOF) {
+		s.res.finishTemplate(s.tr.res)
+	}
+	s.close()
+}
+
+func (s *rowStream) close() {
+	if s.w != nil {
+		s.tr.close()
+		s.w.Close()
+		s.w = nil
+	}
+}
+
+// Close releases the file of a streamed result (a no-op otherwise); a
+// stream read to its end has closed it already.
+func (r *ReadResult) Close() error {
+	if r != nil && r.stream != nil {
+		r.stream.close()
+	}
+	return nil
 }
 
 func profileNames(p *plan.Plan, dataset string) string {

@@ -94,6 +94,9 @@ type Workbook struct {
 	po     ParseOptions
 
 	xl *excelize.File
+	// fx reads the sheets of a workbook (fastxlsx.go); nil when excelize
+	// reads them.
+	fx *fastXLSX
 
 	data  io.ReaderAt
 	size  int64
@@ -127,7 +130,7 @@ func Open(name string, data io.ReaderAt, size int64, opt Options) (*Workbook, er
 		}
 		return w, nil
 	}
-	xl, err := excelize.OpenReader(io.NewSectionReader(data, 0, size), excelize.Options{
+	xl, err := w.openXLSX(data, size, excelize.Options{
 		RawCellValue:      true,
 		UnzipSizeLimit:    opt.UnzipSizeLimit,
 		UnzipXMLSizeLimit: opt.UnzipXMLSizeLimit,
@@ -186,10 +189,13 @@ func (w *Workbook) Delimiter() rune { return w.delim }
 
 // Close releases the workbook's temporary files.
 func (w *Workbook) Close() error {
+	err := w.closeXLSX()
 	if w.xl != nil {
-		return w.xl.Close()
+		if cerr := w.xl.Close(); err == nil {
+			err = cerr
+		}
 	}
-	return nil
+	return err
 }
 
 // Rows streams the rows of a sheet, from row 1.
@@ -200,11 +206,7 @@ func (w *Workbook) Rows(sheet string) (SheetReader, error) {
 		}
 		return w.csvRows(w.delim), nil
 	}
-	rows, err := w.xl.Rows(sheet)
-	if err != nil {
-		return nil, damaged(w.name, err)
-	}
-	return &xlsxSheet{file: w.name, name: sheet, rows: rows}, nil
+	return w.xlsxRows(sheet)
 }
 
 type xlsxSheet struct {

@@ -29,6 +29,8 @@ type Batch struct {
 	// Rows holds the rows without errors; rows with an error are listed
 	// in Result.Rejected and Result.Errors instead.
 	Rows []Row
+	// stream yields the rows instead, one at a time (ReadRequest.Stream).
+	stream *rowStream
 }
 
 // CellError is a cell whose value cannot be taken.
@@ -132,13 +134,54 @@ func ReadTemplate(name string, data io.ReaderAt, size int64, ds *plan.Dataset, o
 		return nil, err
 	}
 	defer w.Close()
+	tr, err := startTemplate(w, ds, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.close()
+	for {
+		row, err := tr.next()
+		if errors.Is(err, io.EOF) {
+			return tr.res, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		tr.res.Batch.Rows = append(tr.res.Batch.Rows, row)
+	}
+}
 
+// templateRead is a template being read row by row: its header found and
+// mapped, its data rows still to come.
+type templateRead struct {
+	res  *Result
+	sc   *scanned
+	r    rowReader
+	rest []RawRow // rows read ahead after the header
+	// out holds the row take produced, if any.
+	out     Row
+	haveOut bool
+	done    bool
+}
+
+// startTemplate finds and maps the header of the dataset's template in an
+// opened file.
+func startTemplate(w *Workbook, ds *plan.Dataset, opt Options) (*templateRead, error) {
+	if err := checkDataset(ds); err != nil {
+		return nil, err
+	}
+	name := w.Name()
 	m := NewMatcher(ds)
 	sc, err := pickSheet(w, m, opt)
 	if err != nil {
 		return nil, err
 	}
-	defer sc.sheet.Close()
+	ok := false
+	defer func() {
+		if !ok {
+			sc.sheet.Close()
+		}
+	}()
 	sheet := sc.sheet.Sheet()
 	hrow := sc.rows[sc.header]
 	loc := fmt.Sprintf("header row %d", hrow.Line)
@@ -190,27 +233,49 @@ func ReadTemplate(name string, data io.ReaderAt, size int64, ds *plan.Dataset, o
 	for i, c := range ds.Columns {
 		res.Batch.Columns[i] = c.Name
 	}
-	r := rowReader{res: res, ds: ds, h: h, defaults: defaults, po: w.ParseOptions(), opt: opt, sheet: sheet}
-	for _, row := range sc.rows[sc.header+1:] {
-		r.take(row)
-	}
-	if sc.err != nil {
-		return nil, sc.err
-	}
-	if !sc.eof {
-		for {
-			row, err := sc.sheet.Next()
+	tr := &templateRead{res: res, sc: sc, rest: sc.rows[sc.header+1:]}
+	tr.r = rowReader{res: res, ds: ds, h: h, defaults: defaults, po: w.ParseOptions(), opt: opt, sheet: sheet,
+		emit: func(r Row) { tr.out, tr.haveOut = r, true }}
+	ok = true
+	return tr, nil
+}
+
+// next returns the next row without errors, or io.EOF after the last row;
+// rows with errors are counted and listed in the result instead.
+func (tr *templateRead) next() (Row, error) {
+	for !tr.done {
+		var raw RawRow
+		switch {
+		case len(tr.rest) > 0:
+			raw, tr.rest = tr.rest[0], tr.rest[1:]
+		case tr.sc.err != nil:
+			tr.done = true
+			return Row{}, tr.sc.err
+		case tr.sc.eof:
+			tr.done = true
+			continue
+		default:
+			var err error
+			raw, err = tr.sc.sheet.Next()
 			if errors.Is(err, io.EOF) {
-				break
+				tr.done = true
+				continue
 			}
 			if err != nil {
-				return nil, err
+				tr.done = true
+				return Row{}, err
 			}
-			r.take(row)
+		}
+		tr.r.take(raw)
+		if tr.haveOut {
+			tr.haveOut = false
+			return tr.out, nil
 		}
 	}
-	return res, nil
+	return Row{}, io.EOF
 }
+
+func (tr *templateRead) close() { tr.sc.sheet.Close() }
 
 // checkDataset refuses a dataset ingest cannot read into; the plan file's
 // validation should have caught it.
@@ -400,6 +465,8 @@ type rowReader struct {
 	po       ParseOptions
 	opt      Options
 	sheet    string
+	// emit takes each row without errors.
+	emit func(Row)
 }
 
 func (r *rowReader) take(row RawRow) {
@@ -452,7 +519,7 @@ func (r *rowReader) take(row RawRow) {
 		r.res.Rejected = append(r.res.Rejected, row.Line)
 		return
 	}
-	r.res.Batch.Rows = append(r.res.Batch.Rows, Row{Sheet: r.sheet, Line: row.Line, Values: values})
+	r.emit(Row{Sheet: r.sheet, Line: row.Line, Values: values})
 }
 
 func (r *rowReader) fail(row RawRow, col int, c *plan.Column, value, msg string) {

@@ -346,6 +346,13 @@ func parseInteger(s string) (any, error) {
 }
 
 func parseDecimal(s string) (any, error) {
+	if plainDecimal(s) {
+		// Both paths read the same exact decimal, and ParseFloat rounds it
+		// correctly, so the short cut gives the same float.
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f, nil
+		}
+	}
 	n, ok := parseNumber(s)
 	if !ok {
 		return nil, bad(msgNumber)
@@ -356,6 +363,27 @@ func parseDecimal(s string) (any, error) {
 		return nil, bad(msgRange)
 	}
 	return f, nil
+}
+
+// plainDecimal reports whether s is digits with at most one decimal point
+// between digits and nothing else (no sign, separators or suffix), as
+// spreadsheets store numbers.
+func plainDecimal(s string) bool {
+	if len(s) == 0 || len(s) > 40 {
+		return false
+	}
+	dot := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot && i > 0 && i < len(s)-1:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func parseMoney(s string) (any, error) {
@@ -461,16 +489,7 @@ func calendarDate(s string, o ParseOptions) (t time.Time, found bool) {
 		}
 	}
 	if o.Serial && reSerial.MatchString(s) {
-		f, err := strconv.ParseFloat(s, 64)
-		// Serial 1 is 1900-01-01; 2958465 is 9999-12-31, the last day Excel knows.
-		if err != nil || f >= 2958466 || f < 1 && !o.Date1904 {
-			return time.Time{}, true
-		}
-		d, err := excelize.ExcelDateToTime(f, o.Date1904)
-		if err != nil {
-			return time.Time{}, true
-		}
-		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC), true
+		return serialDate(s, o), true
 	}
 	s = reSept.ReplaceAllString(s, "Sep")
 	for _, l := range textDateLayouts {
@@ -488,7 +507,44 @@ func calendarDate(s string, o ParseOptions) (t time.Time, found bool) {
 	return time.Time{}, false
 }
 
+// serialDate is the day of an Excel serial number written as reSerial
+// matches, or the zero time when it is out of Excel's range.
+func serialDate(s string, o ParseOptions) time.Time {
+	f, err := strconv.ParseFloat(s, 64)
+	// Serial 1 is 1900-01-01; 2958465 is 9999-12-31, the last day Excel knows.
+	if err != nil || f >= 2958466 || f < 1 && !o.Date1904 {
+		return time.Time{}
+	}
+	d, err := excelize.ExcelDateToTime(f, o.Date1904)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// plainSerial reports whether s is a serial number of at most five digits,
+// which no other way of writing a date or month matches: the patterns tried
+// before the serial all need a separator, a month name or six digits. It
+// spares a workbook's date cells the regular expressions.
+func plainSerial(s string, o ParseOptions) bool {
+	if !o.Serial || len(s) == 0 || len(s) > 5 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func parseDate(s string, o ParseOptions) (any, error) {
+	if plainSerial(s, o) {
+		if t := serialDate(s, o); !t.IsZero() && sane(t) {
+			return t, nil
+		}
+		return nil, bad(msgSaneDate)
+	}
 	t, found := calendarDate(s, o)
 	if !found {
 		return nil, bad(msgDate)
@@ -509,6 +565,13 @@ func parseMonth(s string, o ParseOptions) (any, error) {
 			return nil, bad(msgSaneDate)
 		}
 		return t, nil
+	}
+	if plainSerial(s, o) {
+		t := serialDate(s, o)
+		if t.IsZero() || !sane(t) {
+			return nil, bad(msgSaneDate)
+		}
+		return first(t.Year(), int(t.Month()))
 	}
 	if m := reYM.FindStringSubmatch(s); m != nil {
 		return first(atoi(m[1]), atoi(m[2]))

@@ -6,10 +6,13 @@ package imports
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -143,48 +146,71 @@ func formatValue(c *plan.Column, v any) string {
 
 // fillPreview records the first rows and the rows per period of a batch.
 func fillPreview(rep *Report, ds *plan.Dataset, b *ingest.Batch) {
-	rep.Columns = b.Columns
-	cols := make([]*plan.Column, len(b.Columns))
-	timeIdx, fyIdx := -1, -1
-	for i, name := range b.Columns {
-		cols[i] = ds.Column(name)
+	pv := newPreviewer(rep, ds, b.Columns)
+	for _, r := range b.Rows {
+		pv.add(r)
+	}
+	pv.done()
+}
+
+// previewer records the first rows and the rows per period of a batch, a
+// row at a time.
+type previewer struct {
+	rep            *Report
+	cols           []*plan.Column
+	timeIdx, fyIdx int
+	counts         map[string]int
+	n              int
+}
+
+func newPreviewer(rep *Report, ds *plan.Dataset, columns []string) *previewer {
+	pv := &previewer{rep: rep, cols: make([]*plan.Column, len(columns)), timeIdx: -1, fyIdx: -1, counts: map[string]int{}}
+	rep.Columns = columns
+	for i, name := range columns {
+		pv.cols[i] = ds.Column(name)
 		if name == ds.Time {
-			timeIdx = i
+			pv.timeIdx = i
 		}
 		if name == ds.FiscalYearColumn {
-			fyIdx = i
+			pv.fyIdx = i
 		}
 	}
-	counts := map[string]int{}
-	for n, r := range b.Rows {
-		if n < previewRows {
-			out := make([]string, len(r.Values))
-			for i, v := range r.Values {
-				if cols[i] != nil {
-					out[i] = formatValue(cols[i], v)
-				}
+	return pv
+}
+
+func (pv *previewer) add(r ingest.Row) {
+	if pv.n < previewRows {
+		out := make([]string, len(r.Values))
+		for i, v := range r.Values {
+			if pv.cols[i] != nil {
+				out[i] = formatValue(pv.cols[i], v)
 			}
-			rep.FirstRows = append(rep.FirstRows, out)
 		}
-		key := ""
-		if timeIdx >= 0 && r.Values[timeIdx] != nil {
-			if t, ok := r.Values[timeIdx].(time.Time); ok {
-				key = t.Format("2006-01")
-			}
-		} else if fyIdx >= 0 && r.Values[fyIdx] != nil {
-			key = fmt.Sprintf("FY%v", r.Values[fyIdx])
-		}
-		if key != "" {
-			counts[key]++
-		}
+		pv.rep.FirstRows = append(pv.rep.FirstRows, out)
 	}
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
+	pv.n++
+	key := ""
+	if pv.timeIdx >= 0 && r.Values[pv.timeIdx] != nil {
+		if t, ok := r.Values[pv.timeIdx].(time.Time); ok {
+			key = t.Format("2006-01")
+		}
+	} else if pv.fyIdx >= 0 && r.Values[pv.fyIdx] != nil {
+		key = fmt.Sprintf("FY%v", r.Values[pv.fyIdx])
+	}
+	if key != "" {
+		pv.counts[key]++
+	}
+}
+
+func (pv *previewer) done() {
+	keys := make([]string, 0, len(pv.counts))
+	for k := range pv.counts {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	pv.rep.ByPeriod = nil
 	for _, k := range keys {
-		rep.ByPeriod = append(rep.ByPeriod, PeriodCount{Period: k, Rows: counts[k]})
+		pv.rep.ByPeriod = append(pv.rep.ByPeriod, PeriodCount{Period: k, Rows: pv.counts[k]})
 	}
 }
 
@@ -206,13 +232,15 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 		rep.Status, rep.Message = store.StatusRejected, fmt.Sprintf("there is no dataset %q in the plan (datasets: %s)", req.Dataset, strings.Join(datasetNames(p), ", "))
 		return rep, nil
 	}
-	rr := ingest.ReadRequest{Name: req.Name, Data: req.Data, Plan: p, Profile: req.Profile, Dataset: req.Dataset, Set: req.Set, Options: opt}
+	rr := ingest.ReadRequest{Name: req.Name, Data: req.Data, Plan: p, Profile: req.Profile, Dataset: req.Dataset, Set: req.Set, Options: opt, Stream: true}
 	res, err := ingest.Read(rr)
+	defer res.Close()
 	var de *ingest.DetectError
 	if errors.As(err, &de) && req.Dataset != "" && req.Profile == "" {
 		// Nothing fits a named dataset: its own template says precisely
 		// which columns are missing.
 		rr.Profile = req.Dataset
+		rr.Stream = false
 		if _, terr := ingest.Read(rr); terr != nil {
 			var fe *ingest.FileError
 			if errors.As(terr, &fe) {
@@ -289,6 +317,9 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 		return rep, nil
 	}
 
+	if len(res.Batches) == 1 && res.Batches[0].Streaming() {
+		return im.importStream(ctx, req, rep, res, rec, opt.MaxErrors, finish)
+	}
 	for _, b := range res.Batches {
 		msgs, n := duplicateKeys(b.Dataset, b, opt.MaxErrors-len(rep.Errors))
 		rep.Errors = append(rep.Errors, msgs...)
@@ -320,20 +351,30 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 		loads = append(loads, store.Load{Dataset: b.Dataset, Columns: b.Columns, Rows: sr, Sample: req.Sample})
 	}
 	var refusal string
-	guard := func(results []store.LoadResult) error {
-		if req.Force || req.Sample {
-			return nil
-		}
-		for _, r := range results {
-			if r.Current > 0 && r.Removed*2 > r.Current {
-				refusal = fmt.Sprintf("this file would remove %s of the %s current rows of %s (rows whose key it does not have); nothing was loaded. Check that the file is complete, or force the import if the rows should go.",
-					groupDigits(int(r.Removed)), groupDigits(int(r.Current)), r.Dataset)
-				return errRefused
-			}
-		}
+	guard := func(results []store.LoadResult) error { return removalGuard(req, results, &refusal) }
+	results, err := im.Store.Apply(ctx, rec.ID, loads, req.DryRun, guard)
+	return im.applied(req, rep, rec, results, err, refusal, finish)
+}
+
+// removalGuard refuses a load that would remove more than half of a
+// dataset's current rows, unless forced.
+func removalGuard(req Request, results []store.LoadResult, refusal *string) error {
+	if req.Force || req.Sample {
 		return nil
 	}
-	results, err := im.Store.Apply(ctx, rec.ID, loads, req.DryRun, guard)
+	for _, r := range results {
+		if r.Current > 0 && r.Removed*2 > r.Current {
+			*refusal = fmt.Sprintf("this file would remove %s of the %s current rows of %s (rows whose key it does not have); nothing was loaded. Check that the file is complete, or force the import if the rows should go.",
+				groupDigits(int(r.Removed)), groupDigits(int(r.Current)), r.Dataset)
+			return errRefused
+		}
+	}
+	return nil
+}
+
+// applied reports what Apply did.
+func (im *Importer) applied(req Request, rep *Report, rec *store.Import, results []store.LoadResult, err error, refusal string,
+	finish func(status, msg string) (*Report, error)) (*Report, error) {
 	if errors.Is(err, errRefused) {
 		rep.Refused = true
 		return finish(store.StatusRejected, refusal)
@@ -425,39 +466,219 @@ func fillReport(rep *Report, res *ingest.ReadResult) {
 // duplicateKeys finds rows of one file that share a dataset key: the first
 // max of them described, and how many there are.
 func duplicateKeys(ds *plan.Dataset, b *ingest.Batch, max int) ([]string, int) {
-	if len(ds.Key) == 0 || ds.Mode == plan.ModeAppend {
-		return nil, 0
-	}
-	idx := make([]int, 0, len(ds.Key))
-	for _, k := range ds.Key {
-		for i, c := range b.Columns {
-			if c == k {
-				idx = append(idx, i)
-			}
-		}
-	}
-	seen := map[string]ingest.Row{}
+	kc := newKeyChecker(ds, b.Columns)
 	var out []string
 	n := 0
-	var sb strings.Builder
 	for _, r := range b.Rows {
-		sb.Reset()
-		for _, i := range idx {
-			fmt.Fprintf(&sb, "%v\x00", r.Values[i])
-		}
-		k := sb.String()
-		if first, ok := seen[k]; ok {
+		if msg, dup := kc.check(r); dup {
 			n++
 			if len(out) < max {
-				out = append(out, fmt.Sprintf("%s row %d: same %s as row %d; each row must have its own %s",
-					r.Sheet, r.Line, strings.Join(ds.Key, ", "), first.Line, strings.Join(ds.Key, ", ")))
+				out = append(out, msg)
 			}
-			continue
 		}
-		seen[k] = r
 	}
 	return out, n
 }
+
+// keyChecker finds rows that repeat the key of an earlier row. It keeps a
+// 128-bit hash of each key and the row it came from (about 40 bytes a row,
+// whatever the key), not the keys, so a million-row file needs no copy of
+// its keys; two different keys share a hash with a probability of about
+// 2^-128 per pair.
+type keyChecker struct {
+	ds     *plan.Dataset
+	idx    []int
+	seen   map[[16]byte]int32 // key hash -> line of the first row with it
+	s1, s2 maphash.Seed
+	buf    []byte
+}
+
+// newKeyChecker returns nil for a dataset whose rows need no unique key.
+func newKeyChecker(ds *plan.Dataset, columns []string) *keyChecker {
+	if len(ds.Key) == 0 || ds.Mode == plan.ModeAppend {
+		return nil
+	}
+	kc := &keyChecker{ds: ds, seen: map[[16]byte]int32{}, s1: maphash.MakeSeed(), s2: maphash.MakeSeed()}
+	for _, k := range ds.Key {
+		for i, c := range columns {
+			if c == k {
+				kc.idx = append(kc.idx, i)
+			}
+		}
+	}
+	return kc
+}
+
+// check reports whether r repeats the key of an earlier row, and says so.
+func (kc *keyChecker) check(r ingest.Row) (string, bool) {
+	if kc == nil {
+		return "", false
+	}
+	b := kc.buf[:0]
+	for _, i := range kc.idx {
+		b = appendKeyValue(b, r.Values[i])
+	}
+	kc.buf = b
+	var h [16]byte
+	binary.LittleEndian.PutUint64(h[:8], maphash.Bytes(kc.s1, b))
+	binary.LittleEndian.PutUint64(h[8:], maphash.Bytes(kc.s2, b))
+	if first, ok := kc.seen[h]; ok {
+		key := strings.Join(kc.ds.Key, ", ")
+		return fmt.Sprintf("%s row %d: same %s as row %d; each row must have its own %s", r.Sheet, r.Line, key, first, key), true
+	}
+	kc.seen[h] = int32(r.Line)
+	return "", false
+}
+
+// appendKeyValue writes a value of a key column so that two values are
+// written alike exactly when they print alike (as %v prints them).
+func appendKeyValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, 'n')
+	case string:
+		b = append(b, 's')
+		b = binary.AppendUvarint(b, uint64(len(x)))
+		return append(b, x...)
+	case int64:
+		b = append(b, 'i')
+		return binary.AppendVarint(b, x)
+	case bool:
+		if x {
+			return append(b, 'T')
+		}
+		return append(b, 'F')
+	case time.Time:
+		b = append(b, 't')
+		b = binary.AppendVarint(b, x.UnixNano())
+		name, off := x.Zone()
+		b = binary.AppendVarint(b, int64(off))
+		b = binary.AppendUvarint(b, uint64(len(name)))
+		return append(b, name...)
+	}
+	s := fmt.Sprint(v)
+	b = append(b, 'v')
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// importStream loads a file whose rows ingest reads one at a time: they go
+// straight into the appender, inside the import's transaction, while the
+// duplicate keys and the preview are worked out; the checks that the
+// whole file decides (bad cells, duplicate keys, no rows) run before the
+// commit, and a file that fails them is rolled back, so nothing is kept.
+func (im *Importer) importStream(ctx context.Context, req Request, rep *Report, res *ingest.ReadResult, rec *store.Import, maxErrors int,
+	finish func(status, msg string) (*Report, error)) (*Report, error) {
+	b := res.Batches[0]
+	kc := newKeyChecker(b.Dataset, b.Columns)
+	pv := newPreviewer(rep, b.Dataset, b.Columns)
+	rep.FirstRows = nil
+	var dupMsgs []string
+	dups, good := 0, 0
+	// A goroutine reads, types and checks the rows while this one appends
+	// them: on two cores the reading and DuckDB work side by side. Rows
+	// travel in batches; the producer owns the counters until it has sent
+	// its last batch, which the channel orders before the guard reads them.
+	type batch struct {
+		rows []store.Row
+		err  error
+	}
+	const batchRows = 1024
+	ch := make(chan batch, 4)
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	defer func() {
+		// The file is closed after this returns: the producer must be done.
+		close(stop)
+		<-stopped
+	}()
+	go func() {
+		defer close(stopped)
+		defer close(ch)
+		rows := make([]store.Row, 0, batchRows)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			r, err := b.Next()
+			if err == nil {
+				good++
+				pv.add(r)
+				if msg, dup := kc.check(r); dup {
+					dups++
+					if len(dupMsgs) < maxErrors {
+						dupMsgs = append(dupMsgs, msg)
+					}
+				}
+				rows = append(rows, store.Row{Sheet: r.Sheet, Line: r.Line, Values: r.Values})
+				if len(rows) < batchRows {
+					continue
+				}
+			}
+			select {
+			case ch <- batch{rows: rows, err: err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+			rows = make([]store.Row, 0, batchRows)
+		}
+	}()
+	var cur batch
+	pos := 0
+	next := func() (store.Row, error) {
+		for pos == len(cur.rows) {
+			if cur.err != nil {
+				return store.Row{}, cur.err
+			}
+			var ok bool
+			if cur, ok = <-ch; !ok {
+				return store.Row{}, io.EOF
+			}
+			pos = 0
+		}
+		pos++
+		return cur.rows[pos-1], nil
+	}
+	final := func() {
+		rep.Errors, rep.BadRowsSkipped, rep.RowsSkipped = nil, nil, 0
+		fillReport(rep, res)
+		pv.done()
+	}
+	var refusal, rejection string
+	guard := func(results []store.LoadResult) error {
+		final()
+		rep.Errors = append(rep.Errors, dupMsgs[:max(0, min(len(dupMsgs), maxErrors-len(rep.Errors)))]...)
+		rep.ErrorCount += dups
+		switch {
+		case rep.ErrorCount > 0:
+			rejection = fmt.Sprintf("%d problem(s) in the file; nothing was loaded. Correct the cells listed and import the file again.", rep.ErrorCount)
+			return errRejected
+		case good == 0:
+			rejection = "the file has no rows of data for the plan; nothing was loaded"
+			return errRejected
+		}
+		return removalGuard(req, results, &refusal)
+	}
+	load := store.Load{Dataset: b.Dataset, Columns: b.Columns, Next: next, Sample: req.Sample}
+	results, err := im.Store.Apply(ctx, rec.ID, []store.Load{load}, req.DryRun, guard)
+	var fe *ingest.FileError
+	switch {
+	case errors.Is(err, errRejected):
+		return finish(store.StatusRejected, rejection)
+	case errors.As(err, &fe):
+		// The file turned out damaged part way through.
+		final()
+		return finish(store.StatusRejected, fe.Message)
+	}
+	return im.applied(req, rep, rec, results, err, refusal, finish)
+}
+
+// errRejected stops a streamed load whose file has problems.
+var errRejected = errors.New("imports: the file has problems")
 
 // archive keeps the file under its hash; an existing copy is left alone. It
 // returns the path relative to the archive folder, which the ledger keeps so

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"strings"
 	"time"
@@ -131,7 +133,11 @@ type Load struct {
 	// Columns name the dataset columns that Values of each row follow.
 	Columns []string
 	Rows    []Row
-	Sample  bool
+	// Next, when set, gives the rows instead of Rows, one at a time, until
+	// it returns io.EOF: a large file is then never held whole. Any other
+	// error ends the load, and Apply returns it (wrapped).
+	Next   func() (Row, error)
+	Sample bool
 }
 
 // LoadResult is what a load did to a dataset.
@@ -212,7 +218,26 @@ func appendRows(ctx context.Context, conn *sql.Conn, importID int64, l Load) (Lo
 			return err
 		}
 		vals := make([]driver.Value, len(cols)+5)
-		for _, r := range l.Rows {
+		next := l.Next
+		if next == nil {
+			i := 0
+			next = func() (Row, error) {
+				if i == len(l.Rows) {
+					return Row{}, io.EOF
+				}
+				i++
+				return l.Rows[i-1], nil
+			}
+		}
+		for {
+			r, err := next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				app.Close()
+				return err
+			}
 			for i, c := range cols {
 				vals[i] = nil
 				if j, ok := pos[c.Name]; ok && j < len(r.Values) {
