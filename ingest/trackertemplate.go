@@ -104,31 +104,9 @@ func optionsFor(ds *plan.Dataset, opt TemplateOptions) TemplateOptions {
 // fill each sheet, then a table of each sheet's columns.
 func trackerInstructions(f *excelize.File, gp, gm *tmplGen, opt TemplateOptions) error {
 	sh := TemplateInstructionsSheet
-	title, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
+	title, bold, head, wrap, err := instructionsLayout(f, sh)
 	if err != nil {
 		return err
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return err
-	}
-	head, err := f.NewStyle(&excelize.Style{
-		Font:      &excelize.Font{Bold: true},
-		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
-		Alignment: &excelize.Alignment{Vertical: "top", WrapText: true},
-	})
-	if err != nil {
-		return err
-	}
-	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
-	if err != nil {
-		return err
-	}
-	for i, w := range []float64{30, 24, 11, 20, 70} {
-		col := ColumnLetters(i)
-		if err := f.SetColWidth(sh, col, col, w); err != nil {
-			return err
-		}
 	}
 	row := 1
 	line := func(text string, style int) error {

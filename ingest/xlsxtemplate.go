@@ -732,33 +732,40 @@ func (g *tmplGen) listRange(tc *tmplCol) (string, error) {
 	return fmt.Sprintf("%s!$%s$2:$%s$%d", TemplateListsSheet, col, col, len(tc.values)+1), nil
 }
 
-func (g *tmplGen) instructions() error {
-	f, sh := g.f, TemplateInstructionsSheet
-	title, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
-	if err != nil {
-		return err
+// instructionsLayout makes the styles of an Instructions sheet (title,
+// bold, table head, wrapped text) and sets its column widths; the dataset
+// template and the tracker template share it.
+func instructionsLayout(f *excelize.File, sh string) (title, bold, head, wrap int, err error) {
+	if title, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}); err != nil {
+		return
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return err
+	if bold, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
+		return
 	}
-	head, err := f.NewStyle(&excelize.Style{
+	if head, err = f.NewStyle(&excelize.Style{
 		Font:      &excelize.Font{Bold: true},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
 		Alignment: &excelize.Alignment{Vertical: "top", WrapText: true},
-	})
-	if err != nil {
-		return err
+	}); err != nil {
+		return
 	}
-	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
-	if err != nil {
-		return err
+	if wrap, err = f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}); err != nil {
+		return
 	}
 	for i, w := range []float64{30, 24, 11, 20, 70} {
 		col := ColumnLetters(i)
-		if err := f.SetColWidth(sh, col, col, w); err != nil {
-			return err
+		if err = f.SetColWidth(sh, col, col, w); err != nil {
+			return
 		}
+	}
+	return
+}
+
+func (g *tmplGen) instructions() error {
+	f, sh := g.f, TemplateInstructionsSheet
+	title, bold, head, wrap, err := instructionsLayout(f, sh)
+	if err != nil {
+		return err
 	}
 	row := 1
 	// line writes a paragraph across columns A:E, merged and wrapped.
