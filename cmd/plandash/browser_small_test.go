@@ -24,7 +24,7 @@ func TestBrowserSmallScreens(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, path := range pages {
-			visit(t, tb, base, path, name+"-"+itoa64(width))
+			visit(t, tb, base, path, name+"-"+strconv.FormatInt(width, 10))
 			type over struct {
 				Page  int      `json:"page"`
 				Wider []string `json:"wider"`
@@ -48,5 +48,3 @@ func TestBrowserSmallScreens(t *testing.T) {
 		}
 	}
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

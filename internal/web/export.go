@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -161,13 +162,13 @@ func (s *Server) apiDatasetRows(c *fiber.Ctx) error {
 	}
 	resp := fiber.Map{"dataset": ds.Name, "columns": cols, "total": rs.Total, "limit": limit, "offset": offset, "rows": rows}
 	if next := offset + limit; int64(next) < rs.Total {
-		resp["next"] = c.Path() + "?limit=" + itoaInt(limit) + "&offset=" + itoaInt(next)
+		resp["next"] = c.Path() + "?limit=" + strconv.Itoa(limit) + "&offset=" + strconv.Itoa(next)
 	}
 	return c.JSON(resp)
 }
 
 func moneyNumber(s string) any {
-	f, err := parseFloat(strings.TrimSpace(s))
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil {
 		return s
 	}

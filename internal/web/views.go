@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -173,7 +172,3 @@ func shortHash(h string) string {
 	}
 	return fmt.Sprint(h)
 }
-
-func itoaInt(n int) string { return strconv.Itoa(n) }
-
-func parseFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
