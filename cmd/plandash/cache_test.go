@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 
 	"github.com/plandash/plandash/internal/auth"
 )
@@ -34,7 +40,8 @@ func TestAnonymousPagesCachedUntilDataChanges(t *testing.T) {
 	// An import changes the data version: the same request now gets the new page.
 	addUser(t, s, "ed", auth.RoleEditor, "editor password!")
 	tok := newToken(t, s, "ed", auth.RoleEditor)
-	if code, _ := postFile(t, base+"/api/v1/imports", tok, "r.csv", []byte(ridershipCSV), nil); code != 200 {
+	code, rep := postFile(t, base+"/api/v1/imports", tok, "r.csv", []byte(ridershipCSV), nil)
+	if code != 200 {
 		t.Fatalf("import: %d", code)
 	}
 	resp, err = http.DefaultClient.Do(req)
@@ -42,8 +49,25 @@ func TestAnonymousPagesCachedUntilDataChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == etag {
-		t.Fatalf("after an import: %d with ETag %s (was %s)", resp.StatusCode, resp.Header.Get("ETag"), etag)
+	imported := resp.Header.Get("ETag")
+	if resp.StatusCode != http.StatusOK || imported == etag {
+		t.Fatalf("after an import: %d with ETag %s (was %s)", resp.StatusCode, imported, etag)
+	}
+	// Undoing it changes the data version again: the page is rendered anew,
+	// from the data as it was before the import.
+	undo, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/imports/%v/undo", base, rep["id"]), nil)
+	undo.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := http.DefaultClient.Do(undo); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("undo: %v %v", resp, err)
+	}
+	req.Header.Set("If-None-Match", imported)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") != etag {
+		t.Fatalf("after the undo: %d with ETag %s, want the first page's %s back", resp.StatusCode, resp.Header.Get("ETag"), etag)
 	}
 	// Static assets are linked by content hash and cached for a year.
 	_, body := get(t, base+"/")
@@ -58,5 +82,92 @@ func TestAnonymousPagesCachedUntilDataChanges(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
 		t.Fatalf("hashed asset Cache-Control %q", resp.Header.Get("Cache-Control"))
+	}
+}
+
+// fetch asks for path with the given Accept-Encoding and returns the
+// response and its body decoded.
+func fetch(t *testing.T, method, url, encoding string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	// Setting the header by hand turns off the client's own gzip handling.
+	req.Header.Set("Accept-Encoding", encoding)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r io.Reader = bytes.NewReader(raw)
+	switch resp.Header.Get("Content-Encoding") {
+	case "gzip":
+		if r, err = gzip.NewReader(r); err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+	case "br":
+		r = brotli.NewReader(r)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("%s (%s): %v", url, resp.Header.Get("Content-Encoding"), err)
+	}
+	return resp, b
+}
+
+func TestResponsesCompressedOnceAndRevalidated(t *testing.T) {
+	s := startTestServer(t)
+	base := "http://" + s.Addr()
+	_, home := get(t, base+"/")
+	js := regexp.MustCompile(`/static/app\.js\?v=[0-9a-f]+`).FindString(home)
+	if js == "" {
+		t.Fatal("the page links app.js without its hash")
+	}
+	for _, path := range []string{"/", "/goals/G3", "/api/v1/indicators/transit-boardings", js, "/static/vendor/echarts.min.js"} {
+		plain, want := fetch(t, "GET", base+path, "identity")
+		if plain.StatusCode != 200 || plain.Header.Get("Content-Encoding") != "" || len(want) < 1000 {
+			t.Fatalf("%s without compression: %d %q, %d bytes", path, plain.StatusCode, plain.Header.Get("Content-Encoding"), len(want))
+		}
+		etags := map[string]bool{plain.Header.Get("ETag"): true}
+		for _, enc := range []string{"gzip", "br"} {
+			for range 2 { // the second answer comes from the compressed copy
+				resp, got := fetch(t, "GET", base+path, "br;q=0.5, "+enc)
+				if resp.Header.Get("Content-Encoding") != enc || !bytes.Equal(got, want) {
+					t.Fatalf("%s accepting %s: encoding %q, %d bytes decoded (want %d identical)", path, enc, resp.Header.Get("Content-Encoding"), len(got), len(want))
+				}
+				if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+					t.Fatalf("%s: Vary %q", path, resp.Header.Get("Vary"))
+				}
+				etags[resp.Header.Get("ETag")] = true
+				if resp.ContentLength >= int64(len(want)) {
+					t.Fatalf("%s: %s body of %d bytes is no smaller than %d", path, enc, resp.ContentLength, len(want))
+				}
+				// Revalidating with the ETag of this encoding gets 304.
+				req, _ := http.NewRequest("GET", base+path, nil)
+				req.Header.Set("Accept-Encoding", enc)
+				req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+				r2, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r2.Body.Close()
+				if r2.StatusCode != http.StatusNotModified {
+					t.Fatalf("%s (%s) with If-None-Match: %d", path, enc, r2.StatusCode)
+				}
+			}
+		}
+		if len(etags) != 3 {
+			t.Fatalf("%s: identity, gzip and br share ETags %v; each encoding needs its own", path, etags)
+		}
+	}
+	// HEAD says the size without a body; an unknown file is a 404 page.
+	head, b := fetch(t, "HEAD", base+js, "identity")
+	if head.StatusCode != 200 || len(b) != 0 || head.ContentLength < 1000 {
+		t.Fatalf("HEAD %s: %d, Content-Length %d, %d body bytes", js, head.StatusCode, head.ContentLength, len(b))
+	}
+	if code, _ := get(t, base+"/static/nope.js"); code != 404 {
+		t.Fatalf("missing static file: %d", code)
 	}
 }

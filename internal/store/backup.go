@@ -40,8 +40,7 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	tmp := filepath.Join(dir, "."+filepath.Base(path)+".partial")
 	removeDB(tmp)
 
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: backup: %w", err)
@@ -251,8 +250,7 @@ func (s *Store) CurrentData(ctx context.Context, ds *plan.Dataset) ([]string, er
 // SetImportTimes sets when a ledger row's import started and finished: a
 // rebuild keeps the times of the imports it replays.
 func (s *Store) SetImportTimes(ctx context.Context, id int64, started, finished time.Time) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	if _, err := s.db.ExecContext(ctx, `UPDATE imports SET started = ?, finished = ? WHERE id = ?`, started, nullTime(finished), id); err != nil {
 		return fmt.Errorf("store: import %d: times: %w", id, err)
 	}
@@ -277,8 +275,7 @@ var accountTables = []struct{ table, seq string }{
 // accounts, tokens or audit entries yet.
 func (s *Store) CopyAccounts(ctx context.Context, to *Store) (AccountCounts, error) {
 	var counts AccountCounts
-	to.writeMu.Lock()
-	defer to.writeMu.Unlock()
+	defer to.lockWrite()()
 	conn, err := to.db.Conn(ctx)
 	if err != nil {
 		return counts, fmt.Errorf("store: copy accounts: %w", err)

@@ -54,8 +54,7 @@ func sqlType(c *plan.Column) string {
 // adding columns a newer plan file declares. A column whose type changed is
 // refused: its data would not fit.
 func (s *Store) EnsureDatasets(ctx context.Context, datasets map[string]*plan.Dataset) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	for _, ds := range datasets {
 		if err := s.ensureDataset(ctx, ds); err != nil {
 			return err
@@ -164,8 +163,7 @@ type cents interface{ Cents() int64 }
 // counting. guard, when not nil, sees the results before the commit and
 // refuses the load by returning an error. On any error nothing is kept.
 func (s *Store) Apply(ctx context.Context, importID int64, loads []Load, dryRun bool, guard func([]LoadResult) error) ([]LoadResult, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: load: %w", err)

@@ -54,8 +54,7 @@ const importCols = `id, datasets, profile, file_name, sha256, size, source, user
 // BeginImport commits the ledger row of an import as running, before any of
 // its data is written, and returns its id.
 func (s *Store) BeginImport(ctx context.Context, im *Import) (int64, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	im.Status = StatusRunning
 	err := s.db.QueryRowContext(ctx, `INSERT INTO imports (datasets, profile, file_name, sha256, size, source, user_name, started, status, sample, archive_path)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -68,8 +67,7 @@ func (s *Store) BeginImport(ctx context.Context, im *Import) (int64, error) {
 
 // FinishImport records the outcome of an import.
 func (s *Store) FinishImport(ctx context.Context, im *Import) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	errs, _ := json.Marshal(im.Errors)
 	report := string(im.Report)
 	if report == "" {
@@ -191,13 +189,24 @@ func (s *Store) Feeding(ctx context.Context, ds *plan.Dataset) ([]*Import, error
 	return out, rows.Err()
 }
 
-// DataVersion changes whenever any import finishes: caches key on it.
+// DataVersion changes whenever any import finishes or is undone: caches
+// key on it. It is read from the database again only after a write, so
+// that a page served from a cache costs no query.
 func (s *Store) DataVersion(ctx context.Context) (string, error) {
+	s.verMu.Lock()
+	defer s.verMu.Unlock()
+	// The count is read before the query: a write that ends while the
+	// query runs leaves the count behind, and the next call reads again.
+	at := s.writes.Load()
+	if s.version != "" && s.verAt == at {
+		return s.version, nil
+	}
 	var n, max int64
 	var fin sql.NullTime
 	err := s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(max(id), 0), max(finished) FROM imports`).Scan(&n, &max, &fin)
 	if err != nil {
 		return "", fmt.Errorf("store: data version: %w", err)
 	}
-	return fmt.Sprintf("%d-%d-%d", n, max, fin.Time.UnixNano()), nil
+	s.version, s.verAt = fmt.Sprintf("%d-%d-%d", n, max, fin.Time.UnixNano()), at
+	return s.version, nil
 }

@@ -21,8 +21,7 @@ type Packet struct {
 
 // SavePacket stores a published packet and returns its id.
 func (s *Store) SavePacket(ctx context.Context, p *Packet) (int64, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	err := s.db.QueryRowContext(ctx, `INSERT INTO packets (title, scope, as_of, published_by, published_at, html) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
 		p.Title, p.Scope, p.AsOf, p.PublishedBy, p.PublishedAt, p.HTML).Scan(&p.ID)
 	if err != nil {

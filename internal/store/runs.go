@@ -57,8 +57,7 @@ const runCols = `id, source, run_trigger, user_name, started, finished, status, 
 
 // BeginRun commits the ledger row of a run as running and sets its id.
 func (s *Store) BeginRun(ctx context.Context, r *Run) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	r.Status = RunRunning
 	err := s.db.QueryRowContext(ctx, `INSERT INTO runs (source, run_trigger, user_name, started, status) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		r.Source, r.Trigger, r.User, r.Started, r.Status).Scan(&r.ID)
@@ -70,8 +69,7 @@ func (s *Store) BeginRun(ctx context.Context, r *Run) error {
 
 // FinishRun records the outcome of a run.
 func (s *Store) FinishRun(ctx context.Context, r *Run) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	ids := make([]string, len(r.ImportIDs))
 	for i, id := range r.ImportIDs {
 		ids[i] = strconv.FormatInt(id, 10)
@@ -89,8 +87,7 @@ func (s *Store) FinishRun(ctx context.Context, r *Run) error {
 
 // InterruptRuns marks the runs left running by a process that stopped.
 func (s *Store) InterruptRuns(ctx context.Context, now time.Time) (int64, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = ?, finished = ?, error = 'plandash stopped before the run finished' WHERE status = ?`,
 		RunInterrupted, now, RunRunning)
 	if err != nil {
@@ -201,8 +198,7 @@ func (s *Store) SourceState(ctx context.Context, source string) (*SourceState, e
 
 // SaveSourceState replaces the state of a source.
 func (s *Store) SaveSourceState(ctx context.Context, st *SourceState) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	// No key constraints (see DESIGN): one statement that deletes, one that
 	// inserts, in a transaction.
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -255,8 +251,7 @@ func (s *Store) SaveIndicatorStates(ctx context.Context, states []IndicatorState
 	if len(states) == 0 {
 		return nil
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: save indicator states: %w", err)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -41,8 +42,26 @@ type Store struct {
 	conn *duckdb.Connector
 	path string
 	// writeMu makes this process the one writer: loads and ledger updates
-	// never interleave.
+	// never interleave. Take it with lockWrite.
 	writeMu sync.Mutex
+	// writes counts finished writes; DataVersion is re-read from the
+	// database only when it has moved.
+	writes  atomic.Uint64
+	verMu   sync.Mutex
+	verAt   uint64
+	version string
+}
+
+// lockWrite takes the writer's lock and returns its release, which also
+// marks the data as possibly changed. Every write goes through it: the
+// database is opened by this process alone, and other processes' commands
+// reach it through the server.
+func (s *Store) lockWrite() func() {
+	s.writeMu.Lock()
+	return func() {
+		s.writes.Add(1)
+		s.writeMu.Unlock()
+	}
 }
 
 // ErrLocked is returned when another process holds the database.

@@ -394,3 +394,36 @@ func TestDisablingAnAccountRevokesItsTokens(t *testing.T) {
 		t.Fatal("enabling an account brought its revoked token back")
 	}
 }
+
+func TestDataVersionMovesWithEveryImportAndUndo(t *testing.T) {
+	ds := builtin(t, "transit_ridership")
+	s, _ := openTemp(t, ds)
+	ctx := context.Background()
+	version := func() string {
+		t.Helper()
+		v, err := s.DataVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v0 := version()
+	if again := version(); again != v0 {
+		t.Fatalf("no write, yet the version moved from %s to %s", v0, again)
+	}
+	a, _ := load(t, s, ds, rideCols, rideRows(map[time.Time]int64{month(2024, 1): 100}, "MB"), false)
+	v1 := version()
+	if v1 == v0 {
+		t.Fatalf("an import left the data version at %s", v0)
+	}
+	u, _ := s.BeginImport(ctx, &Import{Datasets: []string{ds.Name}, Source: "undo", Started: time.Now()})
+	if _, _, err := s.Undo(ctx, a, u, []*plan.Dataset{ds}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishImport(ctx, &Import{ID: u, Datasets: []string{ds.Name}, Status: StatusLoaded, Finished: time.Now().Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if v2 := version(); v2 == v1 || v2 == v0 {
+		t.Fatalf("after the undo the version is %s (before: %s, %s)", v2, v0, v1)
+	}
+}

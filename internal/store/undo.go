@@ -24,8 +24,7 @@ func (e *ErrUndoConflict) Error() string { return e.Reason }
 // refused: restoring the rows it replaced would bring back data that the
 // later import had corrected.
 func (s *Store) Undo(ctx context.Context, id, undoID int64, datasets []*plan.Dataset) (restored, removed int64, err error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: undo: %w", err)

@@ -57,8 +57,7 @@ func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 
 // AddUser creates an account; names are unique, ignoring case.
 func (s *Store) AddUser(ctx context.Context, name, role, hash string, now time.Time) (*User, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE lower(name) = lower(?)`, name).Scan(&n); err != nil {
 		return nil, fmt.Errorf("store: add user: %w", err)
@@ -116,8 +115,7 @@ func (s *Store) Users(ctx context.Context) ([]*User, error) {
 }
 
 func (s *Store) updateUser(ctx context.Context, q string, args ...any) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	r, err := s.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: update user: %w", err)
@@ -139,8 +137,7 @@ func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool) error 
 		return err
 	}
 	if disabled {
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
+		defer s.lockWrite()()
 		if _, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked = true WHERE user_id = ?`, id); err != nil {
 			return fmt.Errorf("store: revoke tokens: %w", err)
 		}
@@ -160,8 +157,7 @@ func (s *Store) RecordFailure(ctx context.Context, id int64, failures int, locke
 
 // AddToken stores a token's hash for an account, with the role it carries.
 func (s *Store) AddToken(ctx context.Context, userID int64, hash, role string, now time.Time) (int64, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	var id int64
 	err := s.db.QueryRowContext(ctx, `INSERT INTO tokens (user_id, hash, role, created) VALUES (?, ?, ?, ?) RETURNING id`, userID, hash, role, now).Scan(&id)
 	if err != nil {
@@ -192,8 +188,7 @@ func (s *Store) TokenUser(ctx context.Context, hash string) (*User, *Token, erro
 
 // Audit appends to the audit log.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	defer s.lockWrite()()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO audit (occurred, actor, action, detail, address) VALUES (?, ?, ?, ?, ?)`, e.At, e.Actor, e.Action, e.Detail, e.Address)
 	if err != nil {
 		return fmt.Errorf("store: audit: %w", err)

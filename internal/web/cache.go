@@ -2,9 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -20,30 +17,24 @@ import (
 // hold non-public data and their own CSRF token.
 type pageCache struct {
 	mu sync.Mutex
-	m  map[string]cachedPage
-}
-
-type cachedPage struct {
-	body  []byte
-	ctype string
-	etag  string
+	m  map[string]*encodedBody
 }
 
 // maxCachedPages bounds the cache; when full it starts afresh.
 const maxCachedPages = 1000
 
-func (pc *pageCache) get(k string) (cachedPage, bool) {
+func (pc *pageCache) get(k string) (*encodedBody, bool) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	p, ok := pc.m[k]
 	return p, ok
 }
 
-func (pc *pageCache) put(k string, p cachedPage) {
+func (pc *pageCache) put(k string, p *encodedBody) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if pc.m == nil || len(pc.m) >= maxCachedPages {
-		pc.m = map[string]cachedPage{}
+		pc.m = map[string]*encodedBody{}
 	}
 	pc.m[k] = p
 }
@@ -76,49 +67,21 @@ func (s *Server) cached(c *fiber.Ctx) error {
 	if c.Response().StatusCode() != fiber.StatusOK || len(c.Response().Header.Peek(fiber.HeaderSetCookie)) > 0 {
 		return nil
 	}
-	body := append([]byte(nil), c.Response().Body()...)
-	sum := sha256.Sum256(body)
-	pg := cachedPage{body: body, ctype: string(c.Response().Header.ContentType()), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	pg := newEncodedBody(append([]byte(nil), c.Response().Body()...), string(c.Response().Header.ContentType()))
 	s.cache.put(key, pg)
 	return s.sendCached(c, pg)
 }
 
-func (s *Server) sendCached(c *fiber.Ctx, pg cachedPage) error {
-	c.Set(fiber.HeaderETag, pg.etag)
+func (s *Server) sendCached(c *fiber.Ctx, pg *encodedBody) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
-	c.Set(fiber.HeaderVary, "Accept-Language, Accept-Encoding, Cookie, Authorization")
-	if match := c.Get(fiber.HeaderIfNoneMatch); match != "" && strings.Contains(match, pg.etag) {
-		c.Response().ResetBody()
-		return c.SendStatus(fiber.StatusNotModified)
-	}
-	c.Set(fiber.HeaderContentType, pg.ctype)
-	c.Status(fiber.StatusOK)
-	return c.Send(pg.body)
-}
-
-// assetHashes maps each static file to a short hash of its content, so its
-// URL changes whenever it does and browsers may keep it for a year.
-func assetHashes(static fs.FS) (map[string]string, error) {
-	out := map[string]string{}
-	err := fs.WalkDir(static, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(static, path)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		out[path] = hex.EncodeToString(sum[:6])
-		return nil
-	})
-	return out, err
+	c.Set(fiber.HeaderVary, "Accept-Language, Cookie, Authorization")
+	return pg.send(c)
 }
 
 // asset is the URL of a static file with its content hash.
 func (s *Server) asset(name string) string {
-	if h, ok := s.assets[name]; ok {
-		return "/static/" + name + "?v=" + h
+	if f, ok := s.static[name]; ok {
+		return "/static/" + name + "?v=" + f.hash()
 	}
 	return "/static/" + name
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
-	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
@@ -93,7 +92,7 @@ type Server struct {
 	sessions *session.Store
 	previews previews
 	cache    pageCache
-	assets   map[string]string
+	static   staticFiles
 	metrics  *httpMetrics
 }
 
@@ -117,7 +116,7 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.assets, err = assetHashes(static); err != nil {
+	if s.static, err = loadStatic(static); err != nil {
 		return nil, err
 	}
 	if err := s.parseTemplates(); err != nil {
@@ -162,16 +161,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Use(s.identify)
 	app.Use(s.requireSignIn)
 	app.Use(s.newCSRF())
-	static, _ := fs.Sub(staticFS, "static")
-	app.Use("/static", func(c *fiber.Ctx) error {
-		// A URL with the content's hash never changes meaning.
-		if c.Query("v") != "" {
-			c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
-		} else {
-			c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
-		}
-		return c.Next()
-	}, filesystem.New(filesystem.Config{Root: http.FS(static)}))
+	app.Use("/static", s.static.handler)
 
 	app.Get("/", s.cached, s.scorecard)
 	app.Get("/goals/:id", s.cached, s.goalPage)
