@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: run build test test-short lint fuzz echarts echarts-verify browser axe dist dist-amd64 dist-arm64 clean
+.PHONY: run build test test-short lint fuzz echarts echarts-verify browser nginx axe dist dist-amd64 dist-arm64 clean
 
 ## run: start the server on the default Norwalk plan and sample data (http://localhost:8080)
 run:
@@ -15,8 +15,8 @@ run:
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/plandash
 
-## test: every test, browser tests included (installs Debian chromium when missing)
-test: browser echarts-verify axe
+## test: every test, browser and nginx tests included (installs Debian chromium and nginx when missing)
+test: browser nginx echarts-verify axe
 	$(GO) test -count=1 ./...
 
 ## test-short: the tests without the browser
@@ -52,6 +52,11 @@ bench:
 ## browser: make sure headless chromium and fonts are installed (Debian)
 browser:
 	@scripts/ensure-browser.sh
+
+## nginx: make sure Debian's nginx is installed for the test that runs it in front of plandash
+## (the system service is neither started nor enabled)
+nginx:
+	@scripts/ensure-nginx.sh
 
 ## axe: fetch axe-core for the browser tests' accessibility checks (npm pack, once)
 axe:

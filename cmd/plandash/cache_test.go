@@ -83,6 +83,40 @@ func TestAnonymousPagesCachedUntilDataChanges(t *testing.T) {
 	if !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
 		t.Fatalf("hashed asset Cache-Control %q", resp.Header.Get("Cache-Control"))
 	}
+	// An old or wrong hash gets today's file, but not for a year.
+	resp, err = http.Get(base + "/static/app.css?v=0123456789ab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || strings.Contains(cc, "immutable") {
+		t.Fatalf("asset with a stale hash: %d, Cache-Control %q", resp.StatusCode, cc)
+	}
+	// What staff see, forms and everything else uncached is never stored.
+	api, _ := http.NewRequest("GET", base+"/api/v1/indicators/transit-boardings", nil)
+	api.Header.Set("Authorization", "Bearer "+tok)
+	for _, r := range []struct {
+		req  *http.Request
+		want string
+	}{{api, "private, no-store"}, {mustRequest(t, base+"/signin"), "no-store"}, {mustRequest(t, base+"/healthz"), "no-store"}} {
+		resp, err := http.DefaultClient.Do(r.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); cc != r.want {
+			t.Errorf("%s: Cache-Control %q, want %q", r.req.URL.Path, cc, r.want)
+		}
+	}
+}
+
+func mustRequest(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }
 
 // fetch asks for path with the given Accept-Encoding and returns the

@@ -135,7 +135,8 @@ func (e *encodedBody) hash() string { return strings.Trim(e.etag, `"`)[:12] }
 
 // handler serves GET and HEAD under the prefix it is mounted at. A URL
 // carrying the file's content hash (?v=) never changes meaning, so
-// browsers and proxies may keep it for a year.
+// browsers and proxies may keep it for a year; an old or wrong hash gets
+// today's file for an hour only.
 func (sf staticFiles) handler(c *fiber.Ctx) error {
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
 		return c.Next()
@@ -145,7 +146,7 @@ func (sf staticFiles) handler(c *fiber.Ctx) error {
 	if !ok {
 		return c.Next()
 	}
-	if c.Query("v") != "" {
+	if c.Query("v") == f.hash() {
 		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
 	} else {
 		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")

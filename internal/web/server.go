@@ -158,6 +158,7 @@ func (s *Server) routes(app *fiber.App) {
 		CrossOriginEmbedderPolicy: "unsafe-none",
 	}))
 	app.Use(compress.New())
+	app.Use(s.cacheDefault)
 	app.Use(s.identify)
 	app.Use(s.requireSignIn)
 	app.Use(s.newCSRF())
@@ -212,6 +213,22 @@ func (s *Server) routes(app *fiber.App) {
 	s.opsRoutes(app)
 	s.strategyRoutes(app, api, editor)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// cacheDefault marks every response that did not say how it may be
+// cached as not to be stored: a page or API answer for staff may hold
+// non-public data, and forms carry a CSRF token. Cached public pages and
+// static files set their own Cache-Control.
+func (s *Server) cacheDefault(c *fiber.Ctx) error {
+	err := c.Next()
+	if len(c.Response().Header.Peek(fiber.HeaderCacheControl)) == 0 {
+		if s.viewerOf(c) != nil {
+			c.Set(fiber.HeaderCacheControl, "private, no-store")
+		} else {
+			c.Set(fiber.HeaderCacheControl, "no-store")
+		}
+	}
+	return err
 }
 
 func proxyHeader(trusted []string) string {
