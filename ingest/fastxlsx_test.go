@@ -813,3 +813,24 @@ func TestPlainDecimalSameAsSlowPath(t *testing.T) {
 		}
 	}
 }
+
+func TestRowsPastExcelsLimitSayWhy(t *testing.T) {
+	sheet := `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
+		`<row r="1"><c r="A1" t="inlineStr"><is><t>month</t></is></c></row>` +
+		`<row r="1048577"><c r="A1048577"><v>1</v></c></row></sheetData></worksheet>`
+	b := rawWorkbook(t, sheet, "")
+	w, err := Open("big.xlsx", bytes.NewReader(b), int64(len(b)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, err := w.Rows("Data")
+	if err == nil {
+		for err == nil {
+			_, err = sr.Next()
+		}
+	}
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Message, "row 1,048,576") || !strings.Contains(fe.Message, ".csv") {
+		t.Fatalf("a row past Excel's last: %v, want a message naming the limit and what to do", err)
+	}
+}

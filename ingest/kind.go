@@ -11,6 +11,8 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // Kind is what a file holds, found from its bytes rather than its name.
@@ -403,6 +405,8 @@ func damage(err error) string {
 		return " (it is not a complete zip archive: it may have been cut short while downloading or copying)"
 	case errors.Is(err, errXMLText), errors.As(err, &se):
 		return " (part of it is not valid XML or is cut short)"
+	case errors.Is(err, excelize.ErrMaxRows):
+		return " (a sheet goes past row 1,048,576, the most Excel allows: split the rows over several files, or save them as .csv)"
 	}
 	return ""
 }

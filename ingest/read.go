@@ -17,7 +17,11 @@ import (
 type ReadRequest struct {
 	// Name is the file's name as uploaded (it may name the year: {file}).
 	Name string
+	// Data holds the file's bytes, unless File is set: an open file of
+	// Size bytes, read in place so that a large file is never held whole.
 	Data []byte
+	File io.ReaderAt
+	Size int64
 	// Plan gives the datasets, profiles, crosswalks and place.
 	Plan *plan.Plan
 	// Profile names the profile to read the file with; "" detects it.
@@ -144,7 +148,12 @@ func Read(req ReadRequest) (res *ReadResult, err error) {
 	opt := req.Options.withDefaults()
 	opt.Place = req.Plan.Place
 	opt.plan = req.Plan
-	w, err := Open(req.Name, bytes.NewReader(req.Data), int64(len(req.Data)), opt)
+	var data io.ReaderAt = bytes.NewReader(req.Data)
+	size := int64(len(req.Data))
+	if req.File != nil {
+		data, size = req.File, req.Size
+	}
+	w, err := Open(req.Name, data, size, opt)
 	if err != nil {
 		return nil, err
 	}

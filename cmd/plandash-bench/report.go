@@ -150,7 +150,7 @@ func (r *report) markdown() string {
 	b.WriteString("  the sheet with `Rows()`/`Columns()` and `RawCellValue` (what ingest did before its own reader); no parsing,\n")
 	b.WriteString("  no database.\n")
 	b.WriteString("- **DuckDB `read_csv`**: a child process that opens a new database with plandash's settings (2 threads,\n")
-	b.WriteString("  1 GB) and runs `CREATE TABLE ... AS SELECT * FROM read_csv(FILE, header = true)` on the CSV.\n\n")
+	b.WriteString("  256 MB) and runs `CREATE TABLE ... AS SELECT * FROM read_csv(FILE, header = true)` on the CSV.\n\n")
 	b.WriteString("| rows | workbook / CSV | runs | plandash import | rows/s | peak RSS | excelize `Rows()` | rows/s | peak RSS | DuckDB `read_csv` | rows/s | peak RSS | import vs excelize | import vs read_csv |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, ir := range r.imports {

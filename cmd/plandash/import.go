@@ -39,7 +39,16 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return exitUsage
 	}
 	file := fs.Arg(0)
-	data, err := os.ReadFile(file)
+	// The file is read in place, never held whole in memory.
+	f, err := os.Open(file)
+	var fi os.FileInfo
+	if err == nil {
+		defer f.Close()
+		fi, err = f.Stat()
+	}
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "plandash import: cannot read %s: %v\n", file, err)
 		return exitUsage
@@ -59,7 +68,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintln(stderr, "plandash import:", err)
 		return exitUsage
 	}
-	rep, err := im.Import(ctx, imports.Request{Name: filepath.Base(file), Data: data, Dataset: dataset, Profile: profile, Set: setVals,
+	rep, err := im.Import(ctx, imports.Request{Name: filepath.Base(file), File: f, Size: fi.Size(), Dataset: dataset, Profile: profile, Set: setVals,
 		Force: force, Source: imports.SourceCLI, User: currentUser(getenv), DryRun: dryRun})
 	if err != nil {
 		fmt.Fprintln(stderr, "plandash import: nothing was loaded:", err)

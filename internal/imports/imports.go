@@ -4,6 +4,7 @@
 package imports
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -50,7 +51,11 @@ type Importer struct {
 // Request is one file to import.
 type Request struct {
 	Name string
+	// Data holds the file's bytes, unless File is set: an open file of
+	// Size bytes, read in place so that a large file is never held whole.
 	Data []byte
+	File io.ReaderAt
+	Size int64
 	// Dataset restricts detection to profiles for this dataset; Profile
 	// names the profile outright. Both empty: detected from the file.
 	Dataset string
@@ -224,15 +229,21 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	p := im.Plan()
-	sum := sha256.Sum256(req.Data)
-	rep := &Report{File: req.Name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(req.Data)), DryRun: req.DryRun, Set: req.Set, Forced: req.Force}
+	if req.File == nil {
+		req.File, req.Size = bytes.NewReader(req.Data), int64(len(req.Data))
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(req.File, 0, req.Size)); err != nil {
+		return nil, fmt.Errorf("imports: read %s: %w", req.Name, err)
+	}
+	rep := &Report{File: req.Name, SHA256: hex.EncodeToString(h.Sum(nil)), Size: req.Size, DryRun: req.DryRun, Set: req.Set, Forced: req.Force}
 	opt := ingest.Options{MaxErrors: im.maxErrors(), Place: p.Place}
 
 	if req.Dataset != "" && p.Datasets[req.Dataset] == nil {
 		rep.Status, rep.Message = store.StatusRejected, fmt.Sprintf("there is no dataset %q in the plan (datasets: %s)", req.Dataset, strings.Join(datasetNames(p), ", "))
 		return rep, nil
 	}
-	rr := ingest.ReadRequest{Name: req.Name, Data: req.Data, Plan: p, Profile: req.Profile, Dataset: req.Dataset, Set: req.Set, Options: opt, Stream: true}
+	rr := ingest.ReadRequest{Name: req.Name, File: req.File, Size: req.Size, Plan: p, Profile: req.Profile, Dataset: req.Dataset, Set: req.Set, Options: opt, Stream: true}
 	res, err := ingest.Read(rr)
 	defer res.Close()
 	var de *ingest.DetectError
@@ -288,7 +299,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 	rec := &store.Import{Datasets: rep.Datasets, Profile: rep.Profile, FileName: req.Name, SHA256: rep.SHA256,
 		Size: rep.Size, Source: req.Source, User: req.User, Started: im.Now(), Sample: req.Sample}
 	if !req.DryRun {
-		path, err := im.archive(rep.SHA256, req.Name, req.Data)
+		path, err := im.archive(rep.SHA256, req.Name, io.NewSectionReader(req.File, 0, req.Size))
 		if err != nil {
 			return nil, err
 		}
@@ -683,7 +694,7 @@ var errRejected = errors.New("imports: the file has problems")
 // archive keeps the file under its hash; an existing copy is left alone. It
 // returns the path relative to the archive folder, which the ledger keeps so
 // the archive can move with a backup.
-func (im *Importer) archive(sha, name string, data []byte) (string, error) {
+func (im *Importer) archive(sha, name string, data io.Reader) (string, error) {
 	rel := filepath.Join(sha[:2], sha+strings.ToLower(filepath.Ext(name)))
 	dir := filepath.Join(im.Archive, sha[:2])
 	path := filepath.Join(im.Archive, rel)
@@ -697,7 +708,7 @@ func (im *Importer) archive(sha, name string, data []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("imports: archive: %w", err)
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if _, err := io.Copy(tmp, data); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return "", fmt.Errorf("imports: archive: %w", err)

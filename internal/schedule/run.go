@@ -221,12 +221,22 @@ func (s *Scheduler) takeFile(ctx context.Context, src *plan.SourceDef, r *runSta
 		s.metrics.file(src.Name, "failed", 0)
 		return true
 	}
-	data, err := os.ReadFile(full)
+	// The file is read in place, never held whole in memory.
+	f, err := os.Open(full)
+	if err == nil {
+		fi, err = f.Stat()
+		if err != nil {
+			f.Close()
+		}
+	}
 	if err != nil {
 		r.fail("%s: cannot be read: %v; it stays in the folder", name, err)
 		return true
 	}
-	rep, err := s.opt.Importer.Import(ctx, s.request(src, r.Run, name, data))
+	req := s.request(src, r.Run, name, nil)
+	req.File, req.Size = f, fi.Size()
+	rep, err := s.opt.Importer.Import(ctx, req)
+	f.Close()
 	if err != nil {
 		r.fail("%s: plandash could not import it (%v); it stays in the folder for the next run", name, err)
 		return false

@@ -30,6 +30,8 @@ var migrations embed.FS
 // Options tune the database.
 type Options struct {
 	// Threads and MemoryLimit cap DuckDB (its default takes 80% of RAM).
+	// Rows loaded by an import stay in DuckDB's buffers up to the limit, so
+	// it bounds an import's memory more than anything else does.
 	Threads     int
 	MemoryLimit string
 	// TimeZone is set on every connection, so bucketing follows the plan.
@@ -79,7 +81,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		opt.Threads = 2
 	}
 	if opt.MemoryLimit == "" {
-		opt.MemoryLimit = "1GB"
+		opt.MemoryLimit = "256MB"
 	}
 	if opt.TimeZone == "" {
 		opt.TimeZone = "UTC"
