@@ -79,6 +79,9 @@ func (w *Workbook) openXLSX(data io.ReaderAt, size int64, opts excelize.Options)
 	}
 	fx, slim := newFastXLSX(data, size)
 	if fx == nil {
+		if err := checkDeferredAt(data, size); err != nil {
+			return nil, err
+		}
 		return excelize.OpenReader(io.NewSectionReader(data, 0, size), opts)
 	}
 	xl, err := excelize.OpenReader(bytes.NewReader(slim), opts)
@@ -97,6 +100,9 @@ func (w *Workbook) xlsxRows(sheet string) (SheetReader, error) {
 	}
 	if s, err := w.fx.rows(w.name, sheet); s != nil || err != nil {
 		return s, err
+	}
+	if err := checkDeferredAt(w.fx.data, w.fx.size); err != nil {
+		return nil, damaged(w.name, err)
 	}
 	full, err := w.fx.openFull()
 	if err != nil {
@@ -283,16 +289,41 @@ func (fx *fastXLSX) rows(file, sheet string) (SheetReader, error) {
 	if fx.loadSST(); fx.sstFallback {
 		return nil, nil
 	}
-	rc, err := fx.parts[part].Open()
+	f := fx.parts[part]
+	rc, err := f.Open()
 	if err != nil {
 		return nil, damaged(file, err)
+	}
+	checked := checkedOnRead(f)
+	if checked {
+		// Checked as it is inflated, in the prefetching goroutine; Next reads
+		// the part to its end so that the check is complete.
+		rc = checkingReadCloser{checkingReader: &checkingReader{r: rc, pc: partChecker{cells: true}}, c: rc}
 	}
 	src := fx.source(rc)
 	if !declaresUTF8(src.peekHead()) {
 		src.Close()
 		return nil, nil
 	}
-	return &fastSheet{file: file, name: sheet, fx: fx, src: src, x: newXMLScanner(src)}, nil
+	return &fastSheet{file: file, name: sheet, fx: fx, src: src, x: newXMLScanner(src), checked: checked}, nil
+}
+
+// checkingReadCloser closes what its checkingReader reads.
+type checkingReadCloser struct {
+	*checkingReader
+	c io.Closer
+}
+
+func (c checkingReadCloser) Close() error { return c.c.Close() }
+
+// checkDeferredAt checks the parts of a package left to be checked as they
+// are read, before excelize reads them whole.
+func checkDeferredAt(data io.ReaderAt, size int64) error {
+	zr, err := zip.NewReader(data, size)
+	if err != nil {
+		return err
+	}
+	return checkDeferred(zr)
 }
 
 // partSource is an inflating reader of a part that can show its first
@@ -569,7 +600,7 @@ func bstrUnmarshal(s string) (result string) {
 type fastSheet struct {
 	file, name string
 	fx         *fastXLSX
-	src        io.Closer
+	src        io.ReadCloser
 	x          *xmlScanner
 
 	curRow, seekRow int
@@ -587,6 +618,9 @@ type fastSheet struct {
 	v     []byte
 	ref   []byte
 	width int // the most cells a row has had: the next row's capacity
+	// checked is set when the part is checked as it is read (checkedOnRead):
+	// it must then be read to its end.
+	checked bool
 }
 
 func (s *fastSheet) Sheet() string { return s.name }
@@ -596,9 +630,14 @@ func (s *fastSheet) Next() (RawRow, error) {
 		return RawRow{}, io.EOF
 	}
 	if !s.advance() {
+		if s.err == nil && s.checked {
+			// The rows are done: read the rest of the part, through the
+			// check, noting merged cells on the way.
+			s.MergedCells()
+		}
 		s.done = true
 		if s.err != nil {
-			return RawRow{}, damaged(s.file, s.err)
+			return s.fail(s.err)
 		}
 		return RawRow{}, io.EOF
 	}
@@ -607,10 +646,24 @@ func (s *fastSheet) Next() (RawRow, error) {
 		err = s.err
 	}
 	if err != nil {
-		s.done = true
-		return RawRow{}, damaged(s.file, err)
+		return s.fail(err)
 	}
 	return RawRow{Line: s.seekRow, Cells: cells}, nil
+}
+
+// fail ends the sheet on err. For a part checked as it is read, the check
+// of the whole part says best what is wrong: garbage inflated from a
+// corrupt stretch makes malformed XML before the zip reader finds the
+// corruption, so the rest of the part is read to hear the check's verdict.
+func (s *fastSheet) fail(err error) (RawRow, error) {
+	s.done = true
+	if s.checked && s.src != nil {
+		if _, cerr := io.Copy(io.Discard, s.src); cerr != nil {
+			err = cerr
+		}
+		return RawRow{}, damagedPart(s.file, err)
+	}
+	return RawRow{}, damaged(s.file, err)
 }
 
 func (s *fastSheet) Close() error {
@@ -1151,7 +1204,8 @@ func (p *prefetchReader) run() {
 			}
 		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			// io.ReadFull's own end-of-part errors, not a wrapped one.
+			if err != io.EOF && err != io.ErrUnexpectedEOF {
 				p.err = err
 			}
 			return

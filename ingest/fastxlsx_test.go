@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/xml"
@@ -833,4 +834,91 @@ func TestRowsPastExcelsLimitSayWhy(t *testing.T) {
 	if !errors.As(err, &fe) || !strings.Contains(fe.Message, "row 1,048,576") || !strings.Contains(fe.Message, ".csv") {
 		t.Fatalf("a row past Excel's last: %v, want a message naming the limit and what to do", err)
 	}
+}
+
+// bigSheetWorkbook is a transit_ridership template workbook whose sheet is
+// larger than checkOnReadSize, so it is checked as it is read rather than
+// before.
+func bigSheetWorkbook(t testing.TB, rows int) []byte {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+	b.WriteString(`<row r="1"><c r="A1" t="inlineStr"><is><t>Month</t></is></c><c r="B1" t="inlineStr"><is><t>Mode</t></is></c>` +
+		`<c r="C1" t="inlineStr"><is><t>Type of service</t></is></c><c r="D1" t="inlineStr"><is><t>Route</t></is></c>` +
+		`<c r="E1" t="inlineStr"><is><t>Unlinked passenger trips</t></is></c></row>`)
+	for i := range rows {
+		r := strconv.Itoa(i + 2)
+		fmt.Fprintf(&b, `<row r="%s"><c r="A%s" t="inlineStr"><is><t>2024-01</t></is></c><c r="B%s" t="inlineStr"><is><t>MB</t></is></c>`+
+			`<c r="C%s" t="inlineStr"><is><t>DO</t></is></c><c r="D%s" t="inlineStr"><is><t>Route %d</t></is></c><c r="E%s"><v>%d</v></c></row>`,
+			r, r, r, r, r, i, r, 1000+i%977)
+	}
+	b.WriteString(`</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>`)
+	return rawWorkbook(t, b.String(), "")
+}
+
+func TestLargeSheetCheckedAsItIsRead(t *testing.T) {
+	const rows = 40000
+	good := bigSheetWorkbook(t, rows)
+	zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Name == "xl/worksheets/sheet1.xml" && !checkedOnRead(f) {
+			t.Fatalf("the sheet is %d bytes: too small to be checked as it is read", f.UncompressedSize64)
+		}
+	}
+	ds := builtin(t, "transit_ridership")
+	res, err := read("big.xlsx", good, ds, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsRead != rows || res.ErrorCount > 0 {
+		t.Fatalf("the intact workbook read %d rows with %d errors, want %d and none", res.RowsRead, res.ErrorCount, rows)
+	}
+	corrupt := "the workbook is damaged (its compressed contents are corrupt); export or download it again and upload the new file"
+	malformed := "the workbook is damaged (part of it is not valid XML or is cut short); export or download it again and upload the new file"
+	for _, tt := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"flipped.xlsx", flipInPart(t, good, "xl/worksheets/sheet1.xml"), corrupt},
+		{"control.xlsx", rewriteZip(t, good, "xl/worksheets/sheet1.xml", func(s string) string {
+			return strings.Replace(s, "Route 30000<", "Route 30000\x01<", 1)
+		}), malformed},
+		{"cut.xlsx", rewriteZip(t, good, "xl/worksheets/sheet1.xml", func(s string) string {
+			return s[:strings.Index(s, "</sheetData>")]
+		}), malformed},
+		{"tail-cut.xlsx", rewriteZip(t, good, "xl/worksheets/sheet1.xml", func(s string) string {
+			return strings.TrimSuffix(s, "</worksheet>")
+		}), malformed},
+	} {
+		_, err := read(tt.name, tt.data, ds, Options{})
+		if got := plainFileError(t, tt.name, err); got != tt.want {
+			t.Errorf("%s:\n%s\nwant\n%s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// The check of a part does not depend on how its bytes are cut into
+// reads: a rune split between two reads is joined, not refused.
+func FuzzPartCheckerChunks(f *testing.F) {
+	f.Add([]byte(`<?xml version="1.0" encoding="UTF-8"?><sst><si><t>café – 東京 €</t></si></sst>`), uint8(1))
+	f.Add([]byte("<worksheet><sheetData><row><c><v>\x01</v></c></row></sheetData></worksheet>"), uint8(3))
+	f.Add([]byte("<worksheet>\xe2\x82</worksheet>"), uint8(2))
+	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><a>caf`+"\xe9"+`</a>`), uint8(5))
+	f.Fuzz(func(t *testing.T, data []byte, size uint8) {
+		whole := partChecker{cells: true}
+		whole.feed(data)
+		want := whole.result()
+		step := int(size)%17 + 1
+		cut := partChecker{cells: true}
+		for i := 0; i < len(data); i += step {
+			cut.feed(data[i:min(len(data), i+step)])
+		}
+		if got := cut.result(); !errors.Is(got, want) && got != want {
+			t.Fatalf("in reads of %d bytes: %v; whole: %v", step, got, want)
+		}
+	})
 }

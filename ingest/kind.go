@@ -224,7 +224,7 @@ func checkZip(name string, data io.ReaderAt, size int64, unzipLimit int64) error
 			return fileErr(name, "the workbook unpacks to more than %s, which is more than a data file needs; remove pictures and unused sheets, or save the data as .csv", byteSize(unzipLimit))
 		}
 		if err := checkParts(zr); err != nil {
-			return fileErr(name, "the workbook is damaged%s; export or download it again and upload the new file", damage(err))
+			return damagedPart(name, err)
 		}
 		return nil
 	case has("xl/workbook.bin"):
@@ -252,6 +252,8 @@ func checkZip(name string, data io.ReaderAt, size int64, unzipLimit int64) error
 // whole file. A full XML parse here would cost half as much again as the
 // read itself; the checks catch what damages real files: corrupt or cut
 // short parts, and control characters or broken UTF-8 written unescaped.
+// Worksheets larger than checkOnReadSize are checked as they are read
+// instead, so that the sheet an import loads is inflated once.
 func checkParts(zr *zip.Reader) error {
 	buf := make([]byte, 64<<10)
 	for _, f := range zr.File {
@@ -259,12 +261,38 @@ func checkParts(zr *zip.Reader) error {
 		if !strings.HasSuffix(n, ".xml") && !strings.HasSuffix(n, ".rels") {
 			continue // pictures and other binary parts hold no data
 		}
-		cells := strings.HasPrefix(n, "xl/worksheets/") || n == "xl/sharedstrings.xml"
-		if err := checkPart(f, cells, buf); err != nil {
+		if checkedOnRead(f) {
+			continue
+		}
+		if err := checkPart(f, holdsCells(f), buf); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkDeferred checks the parts checkParts left to be checked as they
+// are read, for a reader that does not read them through a checkingReader.
+func checkDeferred(zr *zip.Reader) error {
+	var buf []byte
+	for _, f := range zr.File {
+		if !checkedOnRead(f) {
+			continue
+		}
+		if buf == nil {
+			buf = make([]byte, 64<<10)
+		}
+		if err := checkPart(f, true, buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// damagedPart is the message for damage that checkParts or a
+// checkingReader found.
+func damagedPart(name string, err error) *FileError {
+	return fileErr(name, "the workbook is damaged%s; export or download it again and upload the new file", damage(err))
 }
 
 // Damage checkParts finds.
@@ -273,48 +301,142 @@ var (
 	errXMLText = errors.New("ingest: malformed XML")
 )
 
+func holdsCells(f *zip.File) bool {
+	n := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
+	return strings.HasPrefix(n, "xl/worksheets/") || n == "xl/sharedstrings.xml"
+}
+
+// checkOnReadSize is the size above which a worksheet is not checked
+// before it is read but while the fast reader reads it (checkingReader),
+// so that a large sheet is inflated once rather than twice.
+const checkOnReadSize = 8 << 20
+
+// checkedOnRead says whether the part is left to be checked as it is read.
+// Every reader of such a part wraps it in a checkingReader and reads it to
+// its end, or checks it with checkPart first.
+func checkedOnRead(f *zip.File) bool {
+	n := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
+	return strings.HasPrefix(n, "xl/worksheets/") && strings.HasSuffix(n, ".xml") && f.UncompressedSize64 > checkOnReadSize
+}
+
 func checkPart(f *zip.File, cells bool, buf []byte) error {
 	rc, err := f.Open()
 	if err != nil {
 		return err // a compression method Go does not know
 	}
 	defer rc.Close()
-	var head, tail []byte // the first bytes, and the last 64
-	bad := false
-	isUTF8 := true
-	carry := 0 // bytes of an incomplete rune held over from the last read
+	cr := &checkingReader{r: rc, pc: partChecker{cells: cells}}
 	for {
-		n, err := rc.Read(buf[carry:])
-		if n > 0 && cells && !bad {
-			b := buf[:carry+n]
-			if len(head) == 0 {
-				isUTF8 = declaresUTF8(b)
-			}
-			if len(head) < 512 {
-				head = append(head, b[:min(len(b), 512-len(head))]...)
-			}
-			keep := 0
-			if err == nil && isUTF8 {
-				keep = incompleteRune(b)
-			}
-			bad = !xmlText(b[:len(b)-keep], isUTF8)
-			tail = append(tail, b[:len(b)-keep]...)
-			tail = tail[max(0, len(tail)-64):]
-			copy(buf, b[len(b)-keep:])
-			carry = keep
-		}
+		_, err := cr.Read(buf)
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %w", errCorrupt, err)
+			return err
 		}
 	}
-	// The damage reported first is the zip's own, once the part is read.
-	if bad || cells && !closesRoot(head, tail) {
+}
+
+// partChecker looks at the text of a part as it streams past: no control
+// characters XML forbids, valid UTF-8 when the part is UTF-8, and a root
+// element that is closed at the end.
+type partChecker struct {
+	cells       bool
+	started     bool
+	bad, isUTF8 bool
+	head, tail  []byte // the first bytes, and the last 64
+	carry       []byte // an incomplete rune held over from the last chunk
+	join        []byte
+}
+
+func (pc *partChecker) feed(b []byte) {
+	if !pc.cells || pc.bad || len(b) == 0 {
+		return
+	}
+	if !pc.started {
+		// The encoding is decided once the declaration has been seen whole
+		// (or there is none), however the first bytes were cut into reads.
+		pc.head = append(pc.head, b...)
+		h := bytes.TrimPrefix(pc.head, bomUTF8)
+		if len(pc.head) < 512 && (bytes.HasPrefix(h, []byte("<?xml")) || bytes.HasPrefix([]byte("<?xml"), h)) && !bytes.Contains(h, []byte("?>")) {
+			return
+		}
+		pc.start()
+		return
+	}
+	pc.check(b)
+}
+
+// start decides the part's encoding from its first bytes and checks them.
+func (pc *partChecker) start() {
+	pc.started, pc.isUTF8 = true, declaresUTF8(pc.head)
+	first := pc.head
+	pc.head = nil
+	pc.check(first)
+}
+
+func (pc *partChecker) check(b []byte) {
+	if pc.bad {
+		return
+	}
+	if len(pc.carry) > 0 {
+		pc.join = append(append(pc.join[:0], pc.carry...), b...)
+		b = pc.join
+	}
+	if len(pc.head) < 512 {
+		pc.head = append(pc.head, b[:min(len(b), 512-len(pc.head))]...)
+	}
+	keep := 0
+	if pc.isUTF8 {
+		keep = incompleteRune(b)
+	}
+	pc.bad = !xmlText(b[:len(b)-keep], pc.isUTF8)
+	body := b[:len(b)-keep]
+	if len(body) >= 64 {
+		pc.tail = append(pc.tail[:0], body[len(body)-64:]...)
+	} else {
+		pc.tail = append(pc.tail, body...)
+		pc.tail = pc.tail[max(0, len(pc.tail)-64):]
+	}
+	pc.carry = append(pc.carry[:0], b[len(b)-keep:]...)
+}
+
+// result is errXMLText when the part as a whole failed the checks.
+func (pc *partChecker) result() error {
+	if !pc.cells {
+		return nil
+	}
+	if !pc.started {
+		pc.start()
+	}
+	if pc.bad || len(pc.carry) > 0 || !closesRoot(pc.head, pc.tail) {
 		return errXMLText
 	}
 	return nil
+}
+
+// checkingReader passes a part through a partChecker. The zip reader
+// checks the part against its checksum once it has read it all: at the end
+// the reader returns io.EOF only if both found nothing wrong. The damage
+// reported first is the zip's own.
+type checkingReader struct {
+	r  io.Reader
+	pc partChecker
+}
+
+func (c *checkingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.pc.feed(p[:n])
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		if rerr := c.pc.result(); rerr != nil {
+			return n, rerr
+		}
+	default:
+		err = fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	return n, err
 }
 
 // incompleteRune is how many bytes at the end of b begin a rune that b cuts.

@@ -638,3 +638,45 @@ func TestCorpusAcceptedCSV(t *testing.T) {
 		})
 	}
 }
+
+// A sheet large enough to be checked as it is read (not before) and
+// damaged near its end: the rows before the damage stream into the load,
+// and still nothing is kept.
+func TestLargeDamagedSheetLoadsNothing(t *testing.T) {
+	e := corpusEnv(t)
+	var rows []rideRow
+	start := time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 64000 {
+		rows = append(rows, rideRow{month: start.AddDate(0, i%360, 0).Format("2006-01"), mode: "MB", tos: "PT",
+			route: fmt.Sprintf("Route %d", i/360), trips: fmt.Sprint(1000 + i)})
+	}
+	wb := rideXLSX(t, rows)
+	zr, err := zip.NewReader(bytes.NewReader(wb), int64(len(wb)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sheet *zip.File
+	for _, f := range zr.File {
+		if f.Name == "xl/worksheets/sheet1.xml" {
+			sheet = f
+		}
+	}
+	if sheet == nil || sheet.UncompressedSize64 < 9<<20 {
+		t.Fatalf("the sheet is too small to be checked as it is read: %+v", sheet)
+	}
+	off, err := sheet.DataOffset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), wb...)
+	at := off + int64(sheet.CompressedSize64)*9/10
+	for i := at; i < at+16; i++ {
+		bad[i] ^= 0xFF
+	}
+	rep := refused(t, e, Request{Name: "big.xlsx", Data: bad, Dataset: ridership}, true)
+	checkPlain(t, "big", rep.Message, "the workbook is damaged", "corrupt", "export or download it again and upload the new file")
+	// The same file intact loads every row.
+	if rep := e.run(t, Request{Name: "big.xlsx", Data: wb, Dataset: ridership}); rep.Status != store.StatusLoaded || rep.RowsLoaded != int64(len(rows)) {
+		t.Fatalf("the intact file: %s", rep.Text())
+	}
+}
