@@ -177,7 +177,7 @@ type xWorkbook struct {
 // compressed bytes copied as they are. It returns nil when the package is
 // not laid out as the fast reader expects.
 func newFastXLSX(data io.ReaderAt, size int64) (*fastXLSX, []byte) {
-	zr, err := zip.NewReader(data, size)
+	zr, err := openZip(data, size)
 	if err != nil {
 		return nil, nil
 	}
@@ -319,7 +319,7 @@ func (c checkingReadCloser) Close() error { return c.c.Close() }
 // checkDeferredAt checks the parts of a package left to be checked as they
 // are read, before excelize reads them whole.
 func checkDeferredAt(data io.ReaderAt, size int64) error {
-	zr, err := zip.NewReader(data, size)
+	zr, err := openZip(data, size)
 	if err != nil {
 		return err
 	}

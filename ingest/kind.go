@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	kflate "github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -195,7 +196,7 @@ func containsUTF16(data io.ReaderAt, size int64, s string) bool {
 // checkZip tells an Excel workbook from the other things a zip can be, and
 // refuses a workbook that unpacks beyond the limit before anything inflates.
 func checkZip(name string, data io.ReaderAt, size int64, unzipLimit int64) error {
-	zr, err := zip.NewReader(data, size)
+	zr, err := openZip(data, size)
 	if err != nil {
 		return fileErr(name, "this looks like a workbook or zip archive but it is damaged%s; download or export it again and upload the new file", damage(err))
 	}
@@ -269,6 +270,16 @@ func checkParts(zr *zip.Reader) error {
 		}
 	}
 	return nil
+}
+
+// openZip opens a zip archive whose deflated parts inflate with
+// klauspost/compress, about a third faster than the standard library's.
+func openZip(data io.ReaderAt, size int64) (*zip.Reader, error) {
+	zr, err := zip.NewReader(data, size)
+	if err == nil {
+		zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return kflate.NewReader(r) })
+	}
+	return zr, err
 }
 
 // checkDeferred checks the parts checkParts left to be checked as they
@@ -518,8 +529,9 @@ func closesRoot(head, tail []byte) bool {
 func damage(err error) string {
 	var se *xml.SyntaxError
 	var ce flate.CorruptInputError
+	var kce kflate.CorruptInputError
 	switch {
-	case errors.Is(err, errCorrupt), errors.Is(err, zip.ErrChecksum), errors.As(err, &ce), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, errCorrupt), errors.Is(err, zip.ErrChecksum), errors.As(err, &ce), errors.As(err, &kce), errors.Is(err, io.ErrUnexpectedEOF):
 		return " (its compressed contents are corrupt)"
 	case errors.Is(err, zip.ErrAlgorithm):
 		return " (it is compressed in a way Excel does not use)"

@@ -108,18 +108,28 @@ var excelErrors = map[string]bool{
 // value of the type.
 func ParseValue(typ, raw string, o ParseOptions) (any, error) {
 	s := strings.TrimSpace(raw)
-	if IsMissing(s) {
+	if len(s) <= 3 && IsMissing(s) { // every missing marker is short
 		return nil, nil
 	}
 	if s[0] == '#' && excelErrors[strings.ToUpper(s)] {
 		return nil, bad(msgExcelError)
 	}
-	if !utf8.ValidString(s) {
+	if typ == plan.TypeText {
+		if !utf8.ValidString(s) {
+			return nil, bad(msgBadText)
+		}
+		return s, nil
+	}
+	v, err := parseTyped(typ, s, o)
+	if err != nil && !utf8.ValidString(s) {
+		// Broken text is what to tell, whatever the column's type.
 		return nil, bad(msgBadText)
 	}
+	return v, err
+}
+
+func parseTyped(typ, s string, o ParseOptions) (any, error) {
 	switch typ {
-	case plan.TypeText:
-		return s, nil
 	case plan.TypeInteger:
 		return parseInteger(s)
 	case plan.TypeDecimal:
@@ -324,6 +334,16 @@ func roundRat(r *big.Rat) *big.Int {
 var noiseScale = big.NewRat(1, 1_000_000_000)
 
 func parseInteger(s string) (any, error) {
+	if plainInteger(s) {
+		if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return v, nil
+		}
+	}
+	return parseWritten(s)
+}
+
+// parseWritten reads a whole number however it is written.
+func parseWritten(s string) (any, error) {
 	n, ok := parseNumber(s)
 	if !ok {
 		return nil, bad(msgNumber)
@@ -363,6 +383,21 @@ func parseDecimal(s string) (any, error) {
 		return nil, bad(msgRange)
 	}
 	return f, nil
+}
+
+// plainInteger reports whether s is at most 18 digits and nothing else, as
+// spreadsheets store whole numbers: ParseInt reads it exactly as
+// parseNumber would.
+func plainInteger(s string) bool {
+	if len(s) == 0 || len(s) > 18 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // plainDecimal reports whether s is digits with at most one decimal point
@@ -514,6 +549,11 @@ func serialDate(s string, o ParseOptions) time.Time {
 	// Serial 1 is 1900-01-01; 2958465 is 9999-12-31, the last day Excel knows.
 	if err != nil || f >= 2958466 || f < 1 && !o.Date1904 {
 		return time.Time{}
+	}
+	if !o.Date1904 && f >= 61 && f == math.Trunc(f) {
+		// A whole day after Excel's phantom 1900-02-29 (serial 60): days
+		// since 1899-12-30, as excelize counts them.
+		return time.Date(1899, time.December, 30+int(f), 0, 0, 0, 0, time.UTC)
 	}
 	d, err := excelize.ExcelDateToTime(f, o.Date1904)
 	if err != nil {

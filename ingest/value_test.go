@@ -3,8 +3,11 @@ package ingest
 import (
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/plandash/plandash/internal/plan"
 )
@@ -210,5 +213,34 @@ func TestMoneyString(t *testing.T) {
 func TestUnknownType(t *testing.T) {
 	if _, err := ParseValue("colour", "red", ParseOptions{}); err == nil {
 		t.Error("an unknown column type parsed")
+	}
+}
+
+// serialDate's short cut for whole serials gives the day excelize gives,
+// for every day Excel knows.
+func TestSerialDateAgreesWithExcelize(t *testing.T) {
+	for n := 1; n <= 2958465; n++ {
+		s := strconv.Itoa(n)
+		got := serialDate(s, ParseOptions{Serial: true})
+		d, err := excelize.ExcelDateToTime(float64(n), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+		if !got.Equal(want) {
+			t.Fatalf("serial %d: %s, excelize %s", n, got, want)
+		}
+	}
+}
+
+// Whole numbers take a short cut that must read them as the full parser
+// does.
+func TestPlainIntegersParseAsNumbers(t *testing.T) {
+	for _, s := range []string{"0", "7", "007", "1234567", "999999999999999999", "1000000000000000000", "9223372036854775807", "9223372036854775808"} {
+		got, gerr := parseInteger(s)
+		want, werr := parseWritten(s)
+		if got != want || (gerr == nil) != (werr == nil) {
+			t.Errorf("%s: %v %v, want %v %v", s, got, gerr, want, werr)
+		}
 	}
 }

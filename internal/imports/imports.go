@@ -586,10 +586,11 @@ func (im *Importer) importStream(ctx context.Context, req Request, rep *Report, 
 	rep.FirstRows = nil
 	var dupMsgs []string
 	dups, good := 0, 0
-	// A goroutine reads, types and checks the rows while this one appends
-	// them: on two cores the reading and DuckDB work side by side. Rows
-	// travel in batches; the producer owns the counters until it has sent
-	// its last batch, which the channel orders before the guard reads them.
+	// A goroutine reads and types the rows while this one checks their
+	// keys, keeps the preview and appends them: on two cores the reading
+	// and DuckDB work side by side (inflating has a goroutine of its own),
+	// and the reading, the longer of the two, does nothing else. Rows
+	// travel in batches.
 	type batch struct {
 		rows []store.Row
 		err  error
@@ -614,14 +615,6 @@ func (im *Importer) importStream(ctx context.Context, req Request, rep *Report, 
 			}
 			r, err := b.Next()
 			if err == nil {
-				good++
-				pv.add(r)
-				if msg, dup := kc.check(r); dup {
-					dups++
-					if len(dupMsgs) < maxErrors {
-						dupMsgs = append(dupMsgs, msg)
-					}
-				}
 				rows = append(rows, store.Row{Sheet: r.Sheet, Line: r.Line, Values: r.Values})
 				if len(rows) < batchRows {
 					continue
@@ -652,7 +645,17 @@ func (im *Importer) importStream(ctx context.Context, req Request, rep *Report, 
 			pos = 0
 		}
 		pos++
-		return cur.rows[pos-1], nil
+		sr := cur.rows[pos-1]
+		r := ingest.Row{Sheet: sr.Sheet, Line: sr.Line, Values: sr.Values}
+		good++
+		pv.add(r)
+		if msg, dup := kc.check(r); dup {
+			dups++
+			if len(dupMsgs) < maxErrors {
+				dupMsgs = append(dupMsgs, msg)
+			}
+		}
+		return sr, nil
 	}
 	final := func() {
 		rep.Errors, rep.BadRowsSkipped, rep.RowsSkipped = nil, nil, 0

@@ -204,12 +204,20 @@ func (s *Store) Apply(ctx context.Context, importID int64, loads []Load, dryRun 
 func appendRows(ctx context.Context, conn *sql.Conn, importID int64, l Load) (LoadResult, error) {
 	ds := l.Dataset
 	res := LoadResult{Dataset: ds.Name}
-	// The appender fills the table's columns in order: place each value.
+	// The appender fills the table's columns in order: src[i] is where
+	// the value of the table's column i sits in a row (-1: not loaded).
 	pos := map[string]int{}
 	for i, c := range l.Columns {
 		pos[c] = i
 	}
 	cols := ds.Columns
+	src := make([]int, len(cols))
+	for i, c := range cols {
+		src[i] = -1
+		if j, ok := pos[c.Name]; ok {
+			src[i] = j
+		}
+	}
 	err := conn.Raw(func(dc any) error {
 		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", Table(ds))
 		if err != nil {
@@ -238,7 +246,7 @@ func appendRows(ctx context.Context, conn *sql.Conn, importID int64, l Load) (Lo
 			}
 			for i, c := range cols {
 				vals[i] = nil
-				if j, ok := pos[c.Name]; ok && j < len(r.Values) {
+				if j := src[i]; j >= 0 && j < len(r.Values) {
 					v, err := toDriver(c, r.Values[j])
 					if err != nil {
 						app.Close()
@@ -261,6 +269,16 @@ func appendRows(ctx context.Context, conn *sql.Conn, importID int64, l Load) (Lo
 		return res, fmt.Errorf("store: load %s: %w", ds.Name, err)
 	}
 	t := quoteIdent(Table(ds))
+	// The first load of a dataset replaces nothing: no need to look for
+	// rows with the same key among the rows it has just added.
+	var others bool
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s WHERE %s IS NULL AND %s <> $1)", t, colSuperseded, colImport),
+		importID).Scan(&others); err != nil {
+		return res, fmt.Errorf("store: load %s: %w", ds.Name, err)
+	}
+	if !others {
+		return res, nil
+	}
 	var where string
 	switch {
 	case ds.Mode == plan.ModeReplace:
