@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/andybalholm/brotli"
@@ -203,5 +204,73 @@ func TestResponsesCompressedOnceAndRevalidated(t *testing.T) {
 	}
 	if code, _ := get(t, base+"/static/nope.js"); code != 404 {
 		t.Fatalf("missing static file: %d", code)
+	}
+}
+
+// pageCacheCounts reads plandash_page_cache_total from /metrics by result.
+func pageCacheCounts(t *testing.T, base, token string) map[string]float64 {
+	t.Helper()
+	req := mustRequest(t, base+"/metrics")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	for _, m := range regexp.MustCompile(`(?m)^plandash_page_cache_total\{result="(\w+)"\} (\S+)$`).FindAllStringSubmatch(string(b), -1) {
+		var v float64
+		fmt.Sscan(m[2], &v)
+		out[m[1]] = v
+	}
+	return out
+}
+
+// After the data changes, a surge of requests for a page runs its queries
+// once: the others wait for that render and share it.
+func TestSurgeAfterAnImportRendersEachPageOnce(t *testing.T) {
+	s := startTestServer(t)
+	base := "http://" + s.Addr()
+	addUser(t, s, "ed", auth.RoleEditor, "editor password!")
+	tok := newToken(t, s, "ed", auth.RoleEditor)
+	if code, _ := postFile(t, base+"/api/v1/imports", tok, "r.csv", []byte(ridershipCSV), nil); code != 200 {
+		t.Fatalf("import: %d", code)
+	}
+	before := pageCacheCounts(t, base, tok)
+	const n = 32
+	var wg sync.WaitGroup
+	bodies := make([]string, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			resp, err := http.Get(base + "/finance")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 {
+				t.Errorf("request %d: %d", i, resp.StatusCode)
+			}
+			bodies[i] = string(b)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	after := pageCacheCounts(t, base, tok)
+	renders := after["render"] - before["render"]
+	others := after["shared"] + after["hit"] - before["shared"] - before["hit"]
+	if renders != 1 || others != n-1 {
+		t.Fatalf("%d requests for a page not yet rendered: %v renders, %v shared or from the cache; want 1 and %d", n, renders, others, n-1)
+	}
+	for i, b := range bodies {
+		if b != bodies[0] || !strings.Contains(b, "</html>") {
+			t.Fatalf("request %d got another page (%d bytes, first %d)", i, len(b), len(bodies[0]))
+		}
 	}
 }

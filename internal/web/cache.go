@@ -59,16 +59,40 @@ func (s *Server) cached(c *fiber.Ctx) error {
 	day := s.Now().In(p.Location()).Format("2006-01-02")
 	key := strings.Join([]string{ver, p.Hash, day, "anonymous", c.Get(fiber.HeaderAcceptLanguage), c.OriginalURL()}, "|")
 	if pg, ok := s.cache.get(key); ok {
+		s.metrics.pages.WithLabelValues("hit").Inc()
 		return s.sendCached(c, pg)
 	}
-	if err := c.Next(); err != nil {
+	// Requests for a page nobody has rendered since the data changed wait
+	// for one render instead of each running its queries: after an import
+	// a surge of visitors costs one render per page.
+	leader := false
+	v, err, _ := s.flight.Do(key, func() (any, error) {
+		leader = true
+		if err := c.Next(); err != nil {
+			return nil, err
+		}
+		if c.Response().StatusCode() != fiber.StatusOK || len(c.Response().Header.Peek(fiber.HeaderSetCookie)) > 0 {
+			return nil, nil
+		}
+		pg := newEncodedBody(append([]byte(nil), c.Response().Body()...), string(c.Response().Header.ContentType()))
+		s.cache.put(key, pg)
+		return pg, nil
+	})
+	pg, _ := v.(*encodedBody)
+	switch {
+	case leader && err != nil:
 		return err
+	case leader && pg == nil:
+		return nil // answered as rendered, not kept
+	case leader:
+		s.metrics.pages.WithLabelValues("render").Inc()
+	case err != nil || pg == nil:
+		// The render this request waited for failed or was not kept:
+		// this request renders for itself.
+		return c.Next()
+	default:
+		s.metrics.pages.WithLabelValues("shared").Inc()
 	}
-	if c.Response().StatusCode() != fiber.StatusOK || len(c.Response().Header.Peek(fiber.HeaderSetCookie)) > 0 {
-		return nil
-	}
-	pg := newEncodedBody(append([]byte(nil), c.Response().Body()...), string(c.Response().Header.ContentType()))
-	s.cache.put(key, pg)
 	return s.sendCached(c, pg)
 }
 

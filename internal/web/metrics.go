@@ -17,6 +17,7 @@ type httpMetrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	pages    *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
@@ -29,8 +30,11 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 			Help: "HTTP requests by method, route pattern and status."}, []string{"method", "route", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "plandash_http_request_duration_seconds",
 			Help: "Time to answer HTTP requests, by method and route pattern.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
+		pages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "plandash_page_cache_total",
+			Help: "Anonymous page and API requests by how the page cache answered: hit, render (rendered and kept) or " +
+				"shared (waited for a render of the same page already under way)."}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.pages} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

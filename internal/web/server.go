@@ -22,6 +22,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/text/language"
 
 	"github.com/plandash/plandash/internal/imports"
@@ -92,6 +93,7 @@ type Server struct {
 	sessions *session.Store
 	previews previews
 	cache    pageCache
+	flight   singleflight.Group
 	static   staticFiles
 	metrics  *httpMetrics
 }
