@@ -205,6 +205,14 @@ func TestResponsesCompressedOnceAndRevalidated(t *testing.T) {
 	if code, _ := get(t, base+"/static/nope.js"); code != 404 {
 		t.Fatalf("missing static file: %d", code)
 	}
+	// Each file says what it is; the licences read as text in a browser.
+	for path, want := range map[string]string{js: "text/javascript", "/static/app.css": "text/css", "/static/favicon.svg": "image/svg+xml",
+		"/static/vendor/ECHARTS-LICENSE": "text/plain"} {
+		resp, _ := fetch(t, "GET", base+path, "identity")
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, want) {
+			t.Errorf("%s: Content-Type %q, want %s", path, ct, want)
+		}
+	}
 }
 
 // pageCacheCounts reads plandash_page_cache_total from /metrics by result.

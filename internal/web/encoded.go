@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/andybalholm/brotli"
 	"github.com/gofiber/fiber/v2"
@@ -122,7 +123,11 @@ func loadStatic(static fs.FS) (staticFiles, error) {
 		}
 		ctype := mime.TypeByExtension(path.Ext(p))
 		if ctype == "" {
+			// The vendored licences and checksums are plain text.
 			ctype = fiber.MIMEOctetStream
+			if utf8.Valid(b) {
+				ctype = fiber.MIMETextPlainCharsetUTF8
+			}
 		}
 		out[p] = newEncodedBody(b, ctype)
 		return nil
