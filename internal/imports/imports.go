@@ -298,12 +298,21 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 
 	rec := &store.Import{Datasets: rep.Datasets, Profile: rep.Profile, FileName: req.Name, SHA256: rep.SHA256,
 		Size: rep.Size, Source: req.Source, User: req.User, Started: im.Now(), Sample: req.Sample}
+	// The file is copied into the archive while it is read and loaded;
+	// the load waits for the copy before it commits.
+	archived := func() error { return nil }
 	if !req.DryRun {
-		path, err := im.archive(rep.SHA256, req.Name, io.NewSectionReader(req.File, 0, req.Size))
-		if err != nil {
-			return nil, err
+		rec.ArchivePath = archivePath(rep.SHA256, req.Name)
+		done := make(chan error, 1)
+		go func() { done <- im.archive(rec.ArchivePath, io.NewSectionReader(req.File, 0, req.Size)) }()
+		var once sync.Once
+		var archErr error
+		archived = func() error {
+			once.Do(func() { archErr = <-done })
+			return archErr
 		}
-		rec.ArchivePath = path
+		// Whatever happens, the copy is over before the file is closed.
+		defer archived()
 		if _, err := im.Store.BeginImport(ctx, rec); err != nil {
 			return nil, err
 		}
@@ -329,7 +338,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 	}
 
 	if len(res.Batches) == 1 && res.Batches[0].Streaming() {
-		return im.importStream(ctx, req, rep, res, rec, opt.MaxErrors, finish)
+		return im.importStream(ctx, req, rep, res, rec, opt.MaxErrors, archived, finish)
 	}
 	for _, b := range res.Batches {
 		msgs, n := duplicateKeys(b.Dataset, b, opt.MaxErrors-len(rep.Errors))
@@ -362,7 +371,12 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 		loads = append(loads, store.Load{Dataset: b.Dataset, Columns: b.Columns, Rows: sr, Sample: req.Sample})
 	}
 	var refusal string
-	guard := func(results []store.LoadResult) error { return removalGuard(req, results, &refusal) }
+	guard := func(results []store.LoadResult) error {
+		if err := archived(); err != nil {
+			return err
+		}
+		return removalGuard(req, results, &refusal)
+	}
 	results, err := im.Store.Apply(ctx, rec.ID, loads, req.DryRun, guard)
 	return im.applied(req, rep, rec, results, err, refusal, finish)
 }
@@ -391,7 +405,11 @@ func (im *Importer) applied(req Request, rep *Report, rec *store.Import, results
 		return finish(store.StatusRejected, refusal)
 	}
 	if err != nil {
-		if _, ferr := finish(store.StatusFailed, "the database refused the rows; nothing was loaded: "+err.Error()); ferr != nil {
+		msg := "the database refused the rows; nothing was loaded: " + err.Error()
+		if errors.Is(err, errArchive) {
+			msg = "the file could not be kept in the archive; nothing was loaded: " + err.Error()
+		}
+		if _, ferr := finish(store.StatusFailed, msg); ferr != nil {
 			im.Log.Error("import: record failure", "id", rec.ID, "err", ferr)
 		}
 		return nil, err
@@ -579,7 +597,7 @@ func appendKeyValue(b []byte, v any) []byte {
 // whole file decides (bad cells, duplicate keys, no rows) run before the
 // commit, and a file that fails them is rolled back, so nothing is kept.
 func (im *Importer) importStream(ctx context.Context, req Request, rep *Report, res *ingest.ReadResult, rec *store.Import, maxErrors int,
-	finish func(status, msg string) (*Report, error)) (*Report, error) {
+	archived func() error, finish func(status, msg string) (*Report, error)) (*Report, error) {
 	b := res.Batches[0]
 	kc := newKeyChecker(b.Dataset, b.Columns)
 	pv := newPreviewer(rep, b.Dataset, b.Columns)
@@ -675,6 +693,9 @@ func (im *Importer) importStream(ctx context.Context, req Request, rep *Report, 
 			rejection = "the file has no rows of data for the plan; nothing was loaded"
 			return errRejected
 		}
+		if err := archived(); err != nil {
+			return err
+		}
 		return removalGuard(req, results, &refusal)
 	}
 	load := store.Load{Dataset: b.Dataset, Columns: b.Columns, Next: next, Sample: req.Sample}
@@ -694,38 +715,47 @@ func (im *Importer) importStream(ctx context.Context, req Request, rep *Report, 
 // errRejected stops a streamed load whose file has problems.
 var errRejected = errors.New("imports: the file has problems")
 
-// archive keeps the file under its hash; an existing copy is left alone. It
-// returns the path relative to the archive folder, which the ledger keeps so
-// the archive can move with a backup.
-func (im *Importer) archive(sha, name string, data io.Reader) (string, error) {
-	rel := filepath.Join(sha[:2], sha+strings.ToLower(filepath.Ext(name)))
-	dir := filepath.Join(im.Archive, sha[:2])
+// archivePath is where the archive keeps a file, relative to its folder:
+// under its hash, so the ledger's path stays valid when the archive moves
+// with a backup.
+func archivePath(sha, name string) string {
+	return filepath.Join(sha[:2], sha+strings.ToLower(filepath.Ext(name)))
+}
+
+// errArchive marks a failure to keep the file in the archive.
+var errArchive = errors.New("imports: archive")
+
+// archive keeps the file at rel in the archive; an existing copy is left
+// alone.
+func (im *Importer) archive(rel string, data io.Reader) error {
 	path := filepath.Join(im.Archive, rel)
 	if _, err := os.Stat(path); err == nil {
-		return rel, nil
+		return nil
 	}
+	fail := func(err error) error { return fmt.Errorf("%w: %w", errArchive, err) }
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("imports: archive: %w", err)
+		return fail(err)
 	}
 	tmp, err := os.CreateTemp(dir, ".incoming-*")
 	if err != nil {
-		return "", fmt.Errorf("imports: archive: %w", err)
+		return fail(err)
 	}
-	if _, err := io.Copy(tmp, data); err != nil {
-		tmp.Close()
+	_, err = io.Copy(tmp, data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("imports: archive: %w", err)
+		return fail(err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("imports: archive: %w", err)
-	}
-	tmp.Close()
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("imports: archive: %w", err)
-	}
-	return rel, nil
+	return nil
 }
 
 // Text renders the report for the command line.

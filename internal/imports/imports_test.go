@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -626,5 +627,33 @@ func TestReportText(t *testing.T) {
 	rec, err := e.st.GetImport(context.Background(), rep.ID)
 	if err != nil || rec == nil || rec.ErrorCount != 5 || len(rec.Errors) != 3 {
 		t.Errorf("ledger: %+v %v; want 5 errors counted, 3 kept", rec, err)
+	}
+}
+
+// The archive copy is written while the file loads; when it cannot be
+// written, the load is not committed and the ledger says why.
+func TestArchiveFailureLoadsNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// A file where the archive's folder should be: nothing can be kept.
+	if err := os.WriteFile(e.archive, []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, data string }{
+		{"rides.csv", string(rideCSV(rides(12, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), 80000)))},
+		{"rides.xlsx", string(rideXLSX(t, rides(12, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), 80000)))},
+	} {
+		before, _, _ := e.st.CurrentRows(ctx, e.ds(t, ridership))
+		rep, err := e.im.Import(ctx, Request{Name: tc.name, Data: []byte(tc.data), Dataset: ridership, Source: SourceCLI})
+		if err == nil || !errors.Is(err, errArchive) {
+			t.Fatalf("%s: report %v, error %v; want the archive's failure", tc.name, rep, err)
+		}
+		if after, _, _ := e.st.CurrentRows(ctx, e.ds(t, ridership)); after != before {
+			t.Fatalf("%s: %d current rows, were %d: the load was kept", tc.name, after, before)
+		}
+		recs, err := e.st.Imports(ctx, "", 1)
+		if err != nil || len(recs) != 1 || recs[0].Status != store.StatusFailed || !strings.Contains(recs[0].Message, "could not be kept in the archive") {
+			t.Fatalf("%s: ledger %+v (%v); want the import failed for the archive", tc.name, recs, err)
+		}
 	}
 }

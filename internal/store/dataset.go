@@ -53,19 +53,29 @@ func sqlType(c *plan.Column) string {
 // EnsureDatasets creates the table and current-rows view of every dataset,
 // adding columns a newer plan file declares. A column whose type changed is
 // refused: its data would not fit.
+// It runs at every start, in one transaction: one write to disk, not one
+// per table and view.
 func (s *Store) EnsureDatasets(ctx context.Context, datasets map[string]*plan.Dataset) error {
 	defer s.lockWrite()()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: datasets: %w", err)
+	}
+	defer tx.Rollback()
 	for _, ds := range datasets {
-		if err := s.ensureDataset(ctx, ds); err != nil {
+		if err := ensureDataset(ctx, tx, ds); err != nil {
 			return err
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: datasets: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) ensureDataset(ctx context.Context, ds *plan.Dataset) error {
+func ensureDataset(ctx context.Context, tx *sql.Tx, ds *plan.Dataset) error {
 	existing := map[string]string{}
-	rows, err := s.db.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?`, Table(ds))
+	rows, err := tx.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?`, Table(ds))
 	if err != nil {
 		return fmt.Errorf("store: dataset %s: %w", ds.Name, err)
 	}
@@ -86,7 +96,7 @@ func (s *Store) ensureDataset(ctx context.Context, ds *plan.Dataset) error {
 		cols = append(cols, colImport+" BIGINT NOT NULL", colSheet+" VARCHAR", colRow+" INTEGER",
 			colSample+" BOOLEAN NOT NULL DEFAULT false", colSuperseded+" BIGINT")
 		q := fmt.Sprintf("CREATE TABLE %s (%s)", quoteIdent(Table(ds)), strings.Join(cols, ", "))
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("store: create dataset %s: %w", ds.Name, err)
 		}
 	} else {
@@ -95,7 +105,7 @@ func (s *Store) ensureDataset(ctx context.Context, ds *plan.Dataset) error {
 			want := sqlType(c)
 			if !ok {
 				q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", quoteIdent(Table(ds)), quoteIdent(c.Name), want)
-				if _, err := s.db.ExecContext(ctx, q); err != nil {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return fmt.Errorf("store: dataset %s: add column %s: %w", ds.Name, c.Name, err)
 				}
 				continue
@@ -112,7 +122,7 @@ func (s *Store) ensureDataset(ctx context.Context, ds *plan.Dataset) error {
 	cols = append(cols, colImport, colSheet, colRow, colSample)
 	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s FROM %s WHERE %s IS NULL",
 		quoteIdent(View(ds)), strings.Join(cols, ", "), quoteIdent(Table(ds)), colSuperseded)
-	if _, err := s.db.ExecContext(ctx, q); err != nil {
+	if _, err := tx.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("store: dataset %s: view: %w", ds.Name, err)
 	}
 	return nil
