@@ -168,7 +168,8 @@ func (r *report) markdown() string {
 			cw.Seconds(), groupDigits(int(rate(ir.rows, cw))), byteSize(maxRSS(ir.readCSV)),
 			rate(ir.rows, iw)/rate(ir.rows, ew), rate(ir.rows, cw)/rate(ir.rows, iw))
 	}
-	b.WriteString("\nTimes are medians of the runs shown (plandash / excelize / read_csv); peak RSS is the largest of them\n")
+	b.WriteString("\nThe runs take turns (plandash, excelize, read_csv, plandash, ...) so that a change in the machine's load\n")
+	b.WriteString("falls on all three alike. Times are medians of the runs shown (plandash / excelize / read_csv); peak RSS is the largest of them\n")
 	b.WriteString("(`getrusage` of the child, `ru_maxrss`).\n\n")
 	if w := r.wide; w != nil {
 		iw := medianWall(w.imports)
