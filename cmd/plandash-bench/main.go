@@ -1,6 +1,6 @@
 // Command plandash-bench measures plandash on large inputs and writes
-// docs/BENCHMARKS.md: imports of 200,000- and 1,000,000-row workbooks
-// through the real plandash binary, page latency under 64 concurrent
+// docs/BENCHMARKS.md: imports of 200,000- and 1,000,000-row workbooks and
+// of a 100 MB one through the real plandash binary, page latency under 64 concurrent
 // connections against a database of 11 million rows, series queries and
 // start-up time, each next to a baseline measured in the same run (excelize
 // and DuckDB's read_csv for imports, a static file of the same server for
