@@ -59,6 +59,13 @@ type fastXLSX struct {
 	// fast reader does not read: every sheet then goes through excelize.
 	sstFallback bool
 
+	// styles is the package excelize opened without the sheets: it says
+	// which cell styles show a number as a date. dateStyles caches its
+	// answers by style index.
+	styles     *excelize.File
+	stylesMu   sync.Mutex
+	dateStyles map[int]bool
+
 	// noPrefetch inflates in the scanner's goroutine (for measuring).
 	noPrefetch bool
 
@@ -89,6 +96,7 @@ func (w *Workbook) openXLSX(data io.ReaderAt, size int64, opts excelize.Options)
 		return xl, err
 	}
 	fx.data, fx.size, fx.opts = data, size, opts
+	fx.styles = xl
 	w.fx = fx
 	return xl, nil
 }
@@ -621,6 +629,11 @@ type fastSheet struct {
 	// checked is set when the part is checked as it is read (checkedOnRead):
 	// it must then be read to its end.
 	checked bool
+	// dates are the date-styled columns of the row columns read last.
+	dates []int
+	// styleDates caches dateStyle by style index: 1 a date, 2 not, 0 not
+	// yet asked.
+	styleDates []int8
 }
 
 func (s *fastSheet) Sheet() string { return s.name }
@@ -648,7 +661,7 @@ func (s *fastSheet) Next() (RawRow, error) {
 	if err != nil {
 		return s.fail(err)
 	}
-	return RawRow{Line: s.seekRow, Cells: cells}, nil
+	return RawRow{Line: s.seekRow, Cells: cells, Dates: s.dates}, nil
 }
 
 // fail ends the sheet on err. For a part checked as it is read, the check
@@ -727,6 +740,7 @@ type rowIter struct {
 	err     error
 	cellCol int
 	cells   []string
+	dates   []int // columns whose number the cell's style shows as a date
 }
 
 // columns is excelize's Rows.Columns with raw cell values.
@@ -738,7 +752,10 @@ func (s *fastSheet) columns() ([]string, error) {
 		return nil, s.fx.sstErr
 	}
 	it := rowIter{cells: make([]string, 0, s.width)}
-	defer func() { s.width = max(s.width, len(it.cells)) }()
+	defer func() {
+		s.width = max(s.width, len(it.cells))
+		s.dates = it.dates
+	}()
 	for {
 		var t *xmlToken
 		fromPending := s.pending
@@ -810,6 +827,7 @@ type cellData struct {
 	hasF    bool
 	hasIS   bool // s.si holds the inline string
 	attrsOK bool
+	style   int // the s attribute: 0 when absent, -1 when too large to matter
 }
 
 // cell is excelize's rowXMLHandler and cellXMLHandler for one <c> whose
@@ -822,7 +840,10 @@ func (s *fastSheet) cell(t *xmlToken, it *rowIter) {
 			cd.ref = append(s.ref[:0], a.value...)
 			s.ref = cd.ref
 		case "s":
-			if !smallUint(a.value) {
+			n, ok := smallIndex(a.value)
+			cd.style = n
+			if !ok {
+				cd.style = -1
 				if _, err := strconv.ParseInt(string(a.value), 10, 64); err != nil {
 					cd.attrsOK = false
 				}
@@ -895,7 +916,92 @@ func (s *fastSheet) finishCell(cd *cellData, it *rowIter) {
 			it.cells = append(it.cells, "")
 		}
 		it.cells = append(it.cells, val)
+		if val != "" && (cd.typ == "" || cd.typ == "n") && s.dateStyle(cd.style) {
+			it.dates = append(it.dates, len(it.cells)-1)
+		}
 	}
+}
+
+// dateStyle says whether the cell style idx shows a number as a date,
+// remembering the answer for the sheet (no lock per cell).
+func (s *fastSheet) dateStyle(idx int) bool {
+	if idx < 0 || idx >= 1<<16 {
+		return idx >= 0 && s.fx.dateStyle(idx)
+	}
+	if idx < len(s.styleDates) && s.styleDates[idx] != 0 {
+		return s.styleDates[idx] == 1
+	}
+	if idx >= len(s.styleDates) {
+		s.styleDates = append(s.styleDates, make([]int8, idx+1-len(s.styleDates))...)
+	}
+	d := s.fx.dateStyle(idx)
+	s.styleDates[idx] = 2
+	if d {
+		s.styleDates[idx] = 1
+	}
+	return d
+}
+
+// dateFormat says whether a number format shows a date: one of Excel's
+// built-in date formats (m/d/yyyy, d-mmm-yy, ..., and the East Asian
+// ones), or a custom format with a year, a day or a month name, once
+// quoted text, escaped characters, padding and [sections] are left out.
+// Times of day alone (h:mm) are not dates.
+func dateFormat(id int, code string) bool {
+	switch {
+	case id >= 14 && id <= 17, id == 22, id >= 27 && id <= 36, id >= 50 && id <= 58:
+		return true
+	case code == "":
+		return false
+	}
+	// Only the format for positive numbers decides.
+	var b strings.Builder
+	quoted := false
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		switch {
+		case quoted:
+			quoted = c != '"'
+		case c == '"':
+			quoted = true
+		case c == '\\' || c == '_' || c == '*':
+			i++ // the next character is shown as it is, or pads
+		case c == '[':
+			if k := strings.IndexByte(code[i:], ']'); k > 0 {
+				i += k
+			}
+		case c == ';':
+			i = len(code)
+		default:
+			b.WriteByte(c | 0x20) // lower case for letters
+		}
+	}
+	f := b.String()
+	return strings.ContainsAny(f, "yd") || strings.Contains(f, "mmm")
+}
+
+// dateStyle says whether the cell style idx shows a number as a date.
+func (fx *fastXLSX) dateStyle(idx int) bool {
+	fx.stylesMu.Lock()
+	defer fx.stylesMu.Unlock()
+	if d, ok := fx.dateStyles[idx]; ok {
+		return d
+	}
+	d := false
+	if fx.styles != nil {
+		if st, err := fx.styles.GetStyle(idx); err == nil && st != nil {
+			code := ""
+			if st.CustomNumFmt != nil {
+				code = *st.CustomNumFmt
+			}
+			d = dateFormat(st.NumFmt, code)
+		}
+	}
+	if fx.dateStyles == nil {
+		fx.dateStyles = map[int]bool{}
+	}
+	fx.dateStyles[idx] = d
+	return d
 }
 
 // fastCell reads a <c> element of the usual shapes in one step, without
@@ -949,9 +1055,11 @@ func (s *fastSheet) fastCell(it *rowIter) bool {
 		case "r":
 			cd.ref = val
 		case "s":
-			if !smallUint(val) {
+			n, ok := smallIndex(val)
+			if !ok {
 				return false
 			}
+			cd.style = n
 		case "t":
 			cd.typ = cellType(val)
 		}
@@ -1092,11 +1200,6 @@ func smallIndex(b []byte) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
-}
-
-func smallUint(b []byte) bool {
-	_, ok := smallIndex(b)
-	return ok
 }
 
 // attrInt is excelize's attrValToInt.

@@ -922,3 +922,75 @@ func FuzzPartCheckerChunks(f *testing.F) {
 		}
 	})
 }
+
+func TestDateFormat(t *testing.T) {
+	for _, tt := range []struct {
+		id   int
+		code string
+		want bool
+	}{
+		{14, "", true}, {15, "", true}, {17, "", true}, {22, "", true}, {57, "", true},
+		{0, "", false}, {2, "", false}, {4, "", false}, {9, "", false}, {20, "", false}, {46, "", false}, {49, "", false},
+		{164, "yyyy-mm", true}, {164, "mmm-yy", true}, {164, "mmmm", true}, {164, "[$-409]mmmm d, yyyy;@", true},
+		{164, "DD/MM/YYYY", true}, {164, "yyyy-mm-dd hh:mm", true},
+		{164, "#,##0.00", false}, {164, "h:mm", false}, {164, "[h]:mm:ss", false}, {164, "mm:ss", false},
+		{164, `0.0 "days"`, false}, {164, `\d0`, false}, {164, "#,##0;[Red]-#,##0", false},
+		{164, `_(* #,##0_);_(* (#,##0);_(* "-"_);_(@_)`, false}, {164, "General", false}, {164, `0;"dd"0`, false},
+	} {
+		if got := dateFormat(tt.id, tt.code); got != tt.want {
+			t.Errorf("dateFormat(%d, %q) = %v, want %v", tt.id, tt.code, got, tt.want)
+		}
+	}
+}
+
+// A number that a cell's style shows as a date reads as that date in a
+// text column (not as Excel's serial number), and as the number it is in
+// a number column.
+func TestDateStyledCellsInTextColumns(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sh := "Sheet1"
+	day, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	custom := "yyyy-mm-dd hh:mm"
+	stamp, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &custom})
+	money := "#,##0.00"
+	plain, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &money})
+	rows := [][]any{
+		{"Month", "Mode", "Type of service", "Route", "Unlinked passenger trips"},
+		{"2024-07", "MB", "DO", 45474.0, 45474.0},   // D: a day; E: trips styled as a date
+		{"2024-08", "MB", "DO", 45505.5625, 1200.0}, // D: a day and time
+		{"2024-09", "MB", "DO", 45536.0, 1300.0},    // D: a number shown as a number
+		{"2024-10", "MB", "DO", "Route 7", 1400.0},  // D: text
+	}
+	for r, row := range rows {
+		if err := f.SetSheetRow(sh, fmt.Sprintf("A%d", r+1), &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.SetCellStyle(sh, "D2", "E2", day)
+	f.SetCellStyle(sh, "D3", "D3", stamp)
+	f.SetCellStyle(sh, "D4", "D4", plain)
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	res, err := read("dates.xlsx", buf.Bytes(), builtin(t, "transit_ridership"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ErrorCount > 0 {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	var routes []any
+	var trips []any
+	for _, r := range res.Batch.Rows {
+		routes = append(routes, r.Values[3])
+		trips = append(trips, r.Values[4])
+	}
+	if want := []any{"2024-07-01", "2024-08-01 13:30", "45536", "Route 7"}; !reflect.DeepEqual(routes, want) {
+		t.Errorf("routes %q, want %q", routes, want)
+	}
+	if trips[0] != int64(45474) {
+		t.Errorf("trips styled as a date read as %v, want the number 45474", trips[0])
+	}
+}

@@ -26,6 +26,20 @@ type RawRow struct {
 	// Cells[i] is the cell in column i (A is 0). Trailing blank cells may be
 	// left out, so guard the index (Cell does).
 	Cells []string
+	// Dates lists, in order, the columns whose number the cell's style
+	// shows as a date (workbooks read by the fast reader; nil otherwise).
+	// The cell itself holds the serial number, as Excel stores it.
+	Dates []int
+}
+
+// IsDate reports whether the cell in column col is a number shown as a date.
+func (r RawRow) IsDate(col int) bool {
+	for _, c := range r.Dates {
+		if c == col {
+			return true
+		}
+	}
+	return false
 }
 
 // Cell returns the raw text of column col (A is 0), "" beyond the row.

@@ -490,6 +490,11 @@ func (r *rowReader) take(row RawRow) {
 		}
 		c := r.ds.Columns[i]
 		raw := row.Cell(src)
+		if c.Type == plan.TypeText && row.IsDate(src) {
+			// A date in a text column reads as the date it shows, not as
+			// the serial number Excel keeps.
+			raw = serialText(raw, r.po)
+		}
 		if len(raw) > r.opt.MaxCellBytes {
 			r.fail(row, src, c, shorten(strings.TrimSpace(raw), 40),
 				fmt.Sprintf("is too long (%d bytes; the most a cell may hold is %d)", len(raw), r.opt.MaxCellBytes))

@@ -562,6 +562,28 @@ func serialDate(s string, o ParseOptions) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 }
 
+// serialText writes a serial number shown as a date as the date,
+// 2024-07-01, with the time of day when it has one (2024-07-01 13:30); it
+// leaves anything else as it is.
+func serialText(s string, o ParseOptions) string {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || f < 0 || f >= 2958466 {
+		return s
+	}
+	t, err := excelize.ExcelDateToTime(f, o.Date1904)
+	if err != nil {
+		return s
+	}
+	t = t.Round(time.Second)
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format("2006-01-02")
+	}
+	if t.Second() == 0 {
+		return t.Format("2006-01-02 15:04")
+	}
+	return t.Format("2006-01-02 15:04:05")
+}
+
 // plainSerial reports whether s is a serial number of at most five digits,
 // which no other way of writing a date or month matches: the patterns tried
 // before the serial all need a separator, a month name or six digits. It
