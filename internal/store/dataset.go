@@ -62,8 +62,29 @@ func (s *Store) EnsureDatasets(ctx context.Context, datasets map[string]*plan.Da
 		return fmt.Errorf("store: datasets: %w", err)
 	}
 	defer tx.Rollback()
+	// The columns of every table and view, read once.
+	columns := map[string]map[string]string{}
+	rows, err := tx.QueryContext(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main'`)
+	if err != nil {
+		return fmt.Errorf("store: datasets: %w", err)
+	}
+	for rows.Next() {
+		var t, n, typ string
+		if err := rows.Scan(&t, &n, &typ); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: datasets: %w", err)
+		}
+		if columns[t] == nil {
+			columns[t] = map[string]string{}
+		}
+		columns[t][n] = typ
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: datasets: %w", err)
+	}
 	for _, ds := range datasets {
-		if err := ensureDataset(ctx, tx, ds); err != nil {
+		if err := ensureDataset(ctx, tx, ds, columns[Table(ds)], columns[View(ds)]); err != nil {
 			return err
 		}
 	}
@@ -73,21 +94,11 @@ func (s *Store) EnsureDatasets(ctx context.Context, datasets map[string]*plan.Da
 	return nil
 }
 
-func ensureDataset(ctx context.Context, tx *sql.Tx, ds *plan.Dataset) error {
-	existing := map[string]string{}
-	rows, err := tx.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?`, Table(ds))
-	if err != nil {
-		return fmt.Errorf("store: dataset %s: %w", ds.Name, err)
-	}
-	for rows.Next() {
-		var n, t string
-		if err := rows.Scan(&n, &t); err != nil {
-			rows.Close()
-			return err
-		}
-		existing[n] = t
-	}
-	rows.Close()
+// ensureDataset creates or extends the dataset's table, whose columns are
+// existing (none: no table yet), and (re)creates its view unless the view
+// already has exactly the columns it should.
+func ensureDataset(ctx context.Context, tx *sql.Tx, ds *plan.Dataset, existing, view map[string]string) error {
+	altered := false
 	if len(existing) == 0 {
 		var cols []string
 		for _, c := range ds.Columns {
@@ -99,6 +110,7 @@ func ensureDataset(ctx context.Context, tx *sql.Tx, ds *plan.Dataset) error {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("store: create dataset %s: %w", ds.Name, err)
 		}
+		altered = true
 	} else {
 		for _, c := range ds.Columns {
 			have, ok := existing[c.Name]
@@ -108,6 +120,7 @@ func ensureDataset(ctx context.Context, tx *sql.Tx, ds *plan.Dataset) error {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return fmt.Errorf("store: dataset %s: add column %s: %w", ds.Name, c.Name, err)
 				}
+				altered = true
 				continue
 			}
 			if !strings.EqualFold(have, want) {
@@ -120,12 +133,31 @@ func ensureDataset(ctx context.Context, tx *sql.Tx, ds *plan.Dataset) error {
 		cols = append(cols, quoteIdent(c.Name))
 	}
 	cols = append(cols, colImport, colSheet, colRow, colSample)
+	if !altered && len(view) == len(cols) && viewHas(view, ds) {
+		return nil
+	}
 	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s FROM %s WHERE %s IS NULL",
 		quoteIdent(View(ds)), strings.Join(cols, ", "), quoteIdent(Table(ds)), colSuperseded)
 	if _, err := tx.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("store: dataset %s: view: %w", ds.Name, err)
 	}
 	return nil
+}
+
+// viewHas reports whether a view's columns include each of the dataset's
+// and the bookkeeping columns it shows.
+func viewHas(view map[string]string, ds *plan.Dataset) bool {
+	for _, c := range ds.Columns {
+		if _, ok := view[c.Name]; !ok {
+			return false
+		}
+	}
+	for _, c := range []string{colImport, colSheet, colRow, colSample} {
+		if _, ok := view[c]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Row is one row to load: where it came from and its values in the order of

@@ -427,3 +427,23 @@ func TestDataVersionMovesWithEveryImportAndUndo(t *testing.T) {
 		t.Fatalf("after the undo the version is %s (before: %s, %s)", v2, v0, v1)
 	}
 }
+
+// A column a newer plan file adds appears in the table and in the view of
+// current rows, and rows loaded before it read as missing there.
+func TestAddedColumnReachesTheView(t *testing.T) {
+	ds := builtin(t, "transit_ridership")
+	s, _ := openTemp(t, ds)
+	ctx := context.Background()
+	load(t, s, ds, rideCols, rideRows(map[time.Time]int64{month(2024, 1): 100}, "MB"), false)
+	newer := *ds
+	newer.Columns = append(append([]*plan.Column{}, ds.Columns...), &plan.Column{Name: "notes", Type: plan.TypeText})
+	for range 2 { // the second start finds everything in place
+		if err := s.EnsureDatasets(ctx, map[string]*plan.Dataset{ds.Name: &newer}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM ` + View(ds) + ` WHERE notes IS NULL AND unlinked_trips = 100`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the view of current rows after a column was added: %d rows (%v), want the earlier row with no notes", n, err)
+	}
+}
