@@ -271,10 +271,21 @@ func Gauge(id string, v View, w Words, print bool) (Chart, bool, error) {
 	if err := json.Unmarshal(b, &obj); err != nil {
 		return Chart{}, false, err
 	}
+	// The page names the gauge and states its value in words: the chart
+	// shows the bands, the needle and the percentage, with room between
+	// them at the size the page gives it.
+	obj["legend"] = map[string]any{"show": false}
 	if series, ok := obj["series"].([]any); ok && len(series) > 0 {
 		if s0, ok := series[0].(map[string]any); ok {
+			s0["radius"], s0["center"], s0["splitNumber"] = "92%", []any{"50%", "58%"}, 3
 			s0["axisLine"] = map[string]any{"lineStyle": map[string]any{"width": 14, "color": []any{
 				[]any{th.AtRisk / 1.5, "#D55E00"}, []any{th.OnTrack / 1.5, "#E69F00"}, []any{1, "#009E73"}}}}
+			s0["axisTick"] = map[string]any{"distance": -14, "length": 5, "lineStyle": map[string]any{"color": "#fff"}}
+			s0["splitLine"] = map[string]any{"distance": -14, "length": 14, "lineStyle": map[string]any{"color": "#fff", "width": 2}}
+			s0["axisLabel"] = map[string]any{"distance": 20, "fontSize": 11, "color": "#333"}
+			s0["pointer"] = map[string]any{"width": 5, "length": "62%"}
+			s0["title"] = map[string]any{"show": false}
+			s0["detail"] = map[string]any{"formatter": "{value}%", "fontSize": 22, "offsetCenter": []any{0, "62%"}, "color": "#222"}
 		}
 	}
 	ch, err := marshalChart(id, obj, 1, "")

@@ -677,3 +677,43 @@ func TestTable(t *testing.T) {
 		t.Errorf("a series without points has %d rows", len(got))
 	}
 }
+
+// The gauge shows the score as a percentage over bands at the indicator's
+// thresholds, with nothing drawn over the number: no legend, no title.
+func TestGaugeBandsAndLayout(t *testing.T) {
+	value, target := 102157.0, 100000.0
+	v := View{Indicator: &plan.Indicator{ID: "x", Title: "X"},
+		Assessment: plan.Assessment{Point: &plan.Point{Value: &value, Target: &target}, Score: value / target}}
+	ch, ok, err := Gauge("g", v, english{}, false)
+	if err != nil || !ok {
+		t.Fatalf("gauge: %v %v", ok, err)
+	}
+	var o struct {
+		Legend struct{ Show bool }
+		Series []struct {
+			Data     []struct{ Value float64 }
+			Title    struct{ Show bool }
+			Detail   struct{ Formatter string }
+			AxisLine struct {
+				LineStyle struct{ Color [][2]any }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(ch.Options), &o); err != nil {
+		t.Fatal(err)
+	}
+	s := o.Series[0]
+	if o.Legend.Show || s.Title.Show || s.Detail.Formatter != "{value}%" || len(s.Data) != 1 || s.Data[0].Value != 102.2 {
+		t.Fatalf("gauge options: %+v", o)
+	}
+	th := plan.DefaultThresholds
+	bands := s.AxisLine.LineStyle.Color
+	if len(bands) != 3 || math.Abs(bands[0][0].(float64)-th.AtRisk/1.5) > 1e-9 || math.Abs(bands[1][0].(float64)-th.OnTrack/1.5) > 1e-9 || bands[2][0].(float64) != 1 {
+		t.Fatalf("bands %v, want breaks at the thresholds on a 0-150%% axis", bands)
+	}
+	// Without a target there is nothing to show.
+	v.Assessment.Point.Target = nil
+	if _, ok, _ := Gauge("g", v, english{}, false); ok {
+		t.Fatal("a gauge without a target")
+	}
+}
