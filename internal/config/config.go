@@ -68,7 +68,7 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Raw {
 	fs.StringVar(&r.Addr, "addr", env("PLANDASH_ADDR", DefaultAddr), "address to listen on (env PLANDASH_ADDR)")
 	fs.StringVar(&r.Now, "now", env("PLANDASH_NOW", ""), "fixed clock, YYYY-MM-DD or RFC 3339 (env PLANDASH_NOW; default: the real clock)")
 	fs.StringVar(&r.Archive, "archive", env("PLANDASH_ARCHIVE", ""), "archive folder (env PLANDASH_ARCHIVE; default: archive/ beside the database)")
-	fs.IntVar(&r.Threads, "threads", 2, "DuckDB threads")
+	fs.IntVar(&r.Threads, "threads", envInt(getenv, "PLANDASH_THREADS", 2), "DuckDB threads (env PLANDASH_THREADS)")
 	fs.StringVar(&r.MemoryLimit, "memory-limit", env("PLANDASH_MEMORY_LIMIT", "256MB"), "DuckDB memory limit (env PLANDASH_MEMORY_LIMIT)")
 	fs.StringVar(&r.LogFormat, "log-format", env("PLANDASH_LOG_FORMAT", "text"), "log format: text or json (env PLANDASH_LOG_FORMAT)")
 	fs.StringVar(&r.Public, "public", env("PLANDASH_PUBLIC", "true"), "scorecard readable without signing in: true or false (env PLANDASH_PUBLIC)")
