@@ -197,6 +197,21 @@ func TestResponsesCompressedOnceAndRevalidated(t *testing.T) {
 			t.Fatalf("%s: identity, gzip and br share ETags %v; each encoding needs its own", path, etags)
 		}
 	}
+	// A client that names no encoding (wget, scripts) gets the bytes as
+	// they are.
+	for _, path := range []string{"/", js} {
+		cl := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+		resp, err := cl.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		_, want := fetch(t, "GET", base+path, "identity")
+		if resp.Header.Get("Content-Encoding") != "" || !bytes.Equal(b, want) {
+			t.Fatalf("%s without Accept-Encoding: Content-Encoding %q, %d bytes (want %d as they are)", path, resp.Header.Get("Content-Encoding"), len(b), len(want))
+		}
+	}
 	// HEAD says the size without a body; an unknown file is a 404 page.
 	head, b := fetch(t, "HEAD", base+js, "identity")
 	if head.StatusCode != 200 || len(b) != 0 || head.ContentLength < 1000 {

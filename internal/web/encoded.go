@@ -83,7 +83,13 @@ func (e *encodedBody) body(accept string) ([]byte, string) {
 // compression middleware leaves a response alone once it has a
 // Content-Encoding.
 func (e *encodedBody) send(c *fiber.Ctx) error {
-	b, enc := e.body(c.AcceptsEncodings("br", "gzip"))
+	accept := ""
+	if c.Get(fiber.HeaderAcceptEncoding) != "" {
+		// Fiber offers its first choice when the header is absent; a
+		// client that says nothing gets the body as it is.
+		accept = c.AcceptsEncodings("br", "gzip")
+	}
+	b, enc := e.body(accept)
 	// Each encoding is its own representation with its own validator.
 	etag := e.etag
 	if enc != "" {
