@@ -164,12 +164,13 @@ type previewer struct {
 	rep            *Report
 	cols           []*plan.Column
 	timeIdx, fyIdx int
-	counts         map[string]int
+	months         map[int]int // year*12 + month-1
+	years          map[any]int // fiscal year values
 	n              int
 }
 
 func newPreviewer(rep *Report, ds *plan.Dataset, columns []string) *previewer {
-	pv := &previewer{rep: rep, cols: make([]*plan.Column, len(columns)), timeIdx: -1, fyIdx: -1, counts: map[string]int{}}
+	pv := &previewer{rep: rep, cols: make([]*plan.Column, len(columns)), timeIdx: -1, fyIdx: -1, months: map[int]int{}, years: map[any]int{}}
 	rep.Columns = columns
 	for i, name := range columns {
 		pv.cols[i] = ds.Column(name)
@@ -194,28 +195,32 @@ func (pv *previewer) add(r ingest.Row) {
 		pv.rep.FirstRows = append(pv.rep.FirstRows, out)
 	}
 	pv.n++
-	key := ""
+	// Counted by month number or fiscal year, written out once at the end.
 	if pv.timeIdx >= 0 && r.Values[pv.timeIdx] != nil {
 		if t, ok := r.Values[pv.timeIdx].(time.Time); ok {
-			key = t.Format("2006-01")
+			pv.months[t.Year()*12+int(t.Month())-1]++
 		}
 	} else if pv.fyIdx >= 0 && r.Values[pv.fyIdx] != nil {
-		key = fmt.Sprintf("FY%v", r.Values[pv.fyIdx])
-	}
-	if key != "" {
-		pv.counts[key]++
+		pv.years[r.Values[pv.fyIdx]]++
 	}
 }
 
 func (pv *previewer) done() {
-	keys := make([]string, 0, len(pv.counts))
-	for k := range pv.counts {
+	counts := map[string]int{}
+	for m, n := range pv.months {
+		counts[fmt.Sprintf("%04d-%02d", m/12, m%12+1)] += n
+	}
+	for y, n := range pv.years {
+		counts[fmt.Sprintf("FY%v", y)] += n
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	pv.rep.ByPeriod = nil
 	for _, k := range keys {
-		pv.rep.ByPeriod = append(pv.rep.ByPeriod, PeriodCount{Period: k, Rows: pv.counts[k]})
+		pv.rep.ByPeriod = append(pv.rep.ByPeriod, PeriodCount{Period: k, Rows: counts[k]})
 	}
 }
 

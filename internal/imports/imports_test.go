@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -655,5 +656,21 @@ func TestArchiveFailureLoadsNothing(t *testing.T) {
 		if err != nil || len(recs) != 1 || recs[0].Status != store.StatusFailed || !strings.Contains(recs[0].Message, "could not be kept in the archive") {
 			t.Fatalf("%s: ledger %+v (%v); want the import failed for the archive", tc.name, recs, err)
 		}
+	}
+}
+
+// The report counts the file's rows by period: by month for a dataset with
+// a time column, by fiscal year for rows that only have one.
+func TestReportCountsRowsByPeriod(t *testing.T) {
+	e := newEnv(t)
+	rep := e.run(t, Request{Name: "rides.csv", Data: rideCSV(rides(14, time.Date(2024, 11, 1, 0, 0, 0, 0, time.UTC), 80000)), Dataset: ridership, DryRun: true})
+	if len(rep.ByPeriod) != 14 || rep.ByPeriod[0] != (PeriodCount{Period: "2024-11", Rows: 1}) || rep.ByPeriod[13] != (PeriodCount{Period: "2025-12", Rows: 1}) {
+		t.Fatalf("by month: %+v", rep.ByPeriod)
+	}
+	csv := "fiscal_year,month,fund,category,source,budget,actual\n" +
+		"FY 2024-25,,General Fund,Taxes,Sales Tax,100,\nFY 2024-25,,General Fund,Taxes,Property Tax,200,\nFY 2025-26,,General Fund,Taxes,Sales Tax,110,\n"
+	rep = e.run(t, Request{Name: "budget.csv", Data: []byte(csv), Dataset: "revenue", DryRun: true})
+	if want := []PeriodCount{{Period: "FY2025", Rows: 2}, {Period: "FY2026", Rows: 1}}; !reflect.DeepEqual(rep.ByPeriod, want) {
+		t.Fatalf("by fiscal year: %+v, want %+v", rep.ByPeriod, want)
 	}
 }
