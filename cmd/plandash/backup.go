@@ -244,41 +244,15 @@ func copyDBFile(src, dst string) error {
 		return err
 	}
 	if pathExists(src + ".wal") {
-		if err := copyFileWhole(src+".wal", dst+".wal"); err != nil {
+		if err := imports.CopyFile(src+".wal", dst+".wal"); err != nil {
 			return err
 		}
 	}
-	if err := copyFileWhole(src, dst); err != nil {
+	if err := imports.CopyFile(src, dst); err != nil {
 		os.Remove(dst + ".wal")
 		return err
 	}
 	return nil
-}
-
-func copyFileWhole(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".restoring-*")
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(tmp, in)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
 // cmdRebuild replays the archive, in ledger order, into a new database

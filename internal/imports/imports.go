@@ -737,14 +737,21 @@ func (im *Importer) archive(rel string, data io.Reader) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
-	fail := func(err error) error { return fmt.Errorf("%w: %w", errArchive, err) }
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fail(err)
+	if err := writeWhole(path, data); err != nil {
+		return fmt.Errorf("%w: %w", errArchive, err)
 	}
-	tmp, err := os.CreateTemp(dir, ".incoming-*")
+	return nil
+}
+
+// writeWhole writes data to path through a temporary file beside it,
+// synced and renamed into place, so path is whole or absent.
+func writeWhole(path string, data io.Reader) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".incoming-*")
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	_, err = io.Copy(tmp, data)
 	if err == nil {
@@ -758,9 +765,8 @@ func (im *Importer) archive(rel string, data io.Reader) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fail(err)
 	}
-	return nil
+	return err
 }
 
 // Text renders the report for the command line.

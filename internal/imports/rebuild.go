@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -93,7 +92,7 @@ func CopyArchive(src, dst string) (copied, present int, err error) {
 			present++
 			return nil
 		}
-		if err := copyFile(path, target); err != nil {
+		if err := CopyFile(path, target); err != nil {
 			return err
 		}
 		copied++
@@ -105,40 +104,15 @@ func CopyArchive(src, dst string) (copied, present int, err error) {
 	return copied, present, err
 }
 
-// copyFile copies src to dst through a temporary file, so dst is whole or
-// absent.
-func copyFile(src, dst string) error {
+// CopyFile copies src to dst through a temporary file beside dst, synced
+// and renamed into place, so dst is whole or absent.
+func CopyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".incoming-*")
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return writeWhole(dst, in)
 }
 
 // RebuildResult says what a rebuild did and whether it came out the same.
