@@ -94,8 +94,6 @@ func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
 	d.FlashError, _ = c.Locals("flash_error").(bool)
 	if d.Viewer != nil {
 		d.Admin, d.Editor = auth.Allows(d.Viewer.Role, auth.RoleAdmin), auth.Allows(d.Viewer.Role, auth.RoleEditor)
-		// Pages for signed-in staff may show non-public data: never cache them.
-		c.Set(fiber.HeaderCacheControl, "private, no-store")
 	}
 	now := s.Now()
 	d.PlanOver = d.Plan.Over(now)
