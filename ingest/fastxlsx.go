@@ -86,7 +86,7 @@ func (w *Workbook) openXLSX(data io.ReaderAt, size int64, opts excelize.Options)
 	}
 	fx, slim := newFastXLSX(data, size)
 	if fx == nil {
-		if err := checkDeferredAt(data, size); err != nil {
+		if err := checkDeferred(data, size); err != nil {
 			return nil, err
 		}
 		return excelize.OpenReader(io.NewSectionReader(data, 0, size), opts)
@@ -108,9 +108,6 @@ func (w *Workbook) xlsxRows(sheet string) (SheetReader, error) {
 	}
 	if s, err := w.fx.rows(w.name, sheet); s != nil || err != nil {
 		return s, err
-	}
-	if err := checkDeferredAt(w.fx.data, w.fx.size); err != nil {
-		return nil, damaged(w.name, err)
 	}
 	full, err := w.fx.openFull()
 	if err != nil {
@@ -140,6 +137,10 @@ func (w *Workbook) closeXLSX() error {
 func (fx *fastXLSX) openFull() (*excelize.File, error) {
 	if fx.full != nil {
 		return fx.full, nil
+	}
+	// excelize reads every sheet, the large ones left unchecked included.
+	if err := checkDeferred(fx.data, fx.size); err != nil {
+		return nil, err
 	}
 	xl, err := excelize.OpenReader(io.NewSectionReader(fx.data, 0, fx.size), fx.opts)
 	if err != nil {
@@ -323,16 +324,6 @@ type checkingReadCloser struct {
 }
 
 func (c checkingReadCloser) Close() error { return c.c.Close() }
-
-// checkDeferredAt checks the parts of a package left to be checked as they
-// are read, before excelize reads them whole.
-func checkDeferredAt(data io.ReaderAt, size int64) error {
-	zr, err := openZip(data, size)
-	if err != nil {
-		return err
-	}
-	return checkDeferred(zr)
-}
 
 // partSource is an inflating reader of a part that can show its first
 // bytes before they are read.

@@ -282,9 +282,14 @@ func openZip(data io.ReaderAt, size int64) (*zip.Reader, error) {
 	return zr, err
 }
 
-// checkDeferred checks the parts checkParts left to be checked as they
-// are read, for a reader that does not read them through a checkingReader.
-func checkDeferred(zr *zip.Reader) error {
+// checkDeferred checks the parts of a package that checkParts left to be
+// checked as they are read, for a reader that reads them otherwise
+// (excelize, which reads a package whole).
+func checkDeferred(data io.ReaderAt, size int64) error {
+	zr, err := openZip(data, size)
+	if err != nil {
+		return err
+	}
 	var buf []byte
 	for _, f := range zr.File {
 		if !checkedOnRead(f) {
