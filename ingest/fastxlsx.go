@@ -60,11 +60,8 @@ type fastXLSX struct {
 	sstFallback bool
 
 	// styles is the package excelize opened without the sheets: it says
-	// which cell styles show a number as a date. dateStyles caches its
-	// answers by style index.
-	styles     *excelize.File
-	stylesMu   sync.Mutex
-	dateStyles map[int]bool
+	// which cell styles show a number as a date.
+	styles *excelize.File
 
 	// noPrefetch inflates in the scanner's goroutine (for measuring).
 	noPrefetch bool
@@ -914,7 +911,7 @@ func (s *fastSheet) finishCell(cd *cellData, it *rowIter) {
 }
 
 // dateStyle says whether the cell style idx shows a number as a date,
-// remembering the answer for the sheet (no lock per cell).
+// asking excelize once per style and sheet.
 func (s *fastSheet) dateStyle(idx int) bool {
 	if idx < 0 || idx >= 1<<16 {
 		return idx >= 0 && s.fx.dateStyle(idx)
@@ -973,26 +970,18 @@ func dateFormat(id int, code string) bool {
 
 // dateStyle says whether the cell style idx shows a number as a date.
 func (fx *fastXLSX) dateStyle(idx int) bool {
-	fx.stylesMu.Lock()
-	defer fx.stylesMu.Unlock()
-	if d, ok := fx.dateStyles[idx]; ok {
-		return d
+	if fx.styles == nil {
+		return false
 	}
-	d := false
-	if fx.styles != nil {
-		if st, err := fx.styles.GetStyle(idx); err == nil && st != nil {
-			code := ""
-			if st.CustomNumFmt != nil {
-				code = *st.CustomNumFmt
-			}
-			d = dateFormat(st.NumFmt, code)
-		}
+	st, err := fx.styles.GetStyle(idx)
+	if err != nil || st == nil {
+		return false
 	}
-	if fx.dateStyles == nil {
-		fx.dateStyles = map[int]bool{}
+	code := ""
+	if st.CustomNumFmt != nil {
+		code = *st.CustomNumFmt
 	}
-	fx.dateStyles[idx] = d
-	return d
+	return dateFormat(st.NumFmt, code)
 }
 
 // fastCell reads a <c> element of the usual shapes in one step, without
