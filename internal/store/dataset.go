@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"strings"
 	"time"
 
@@ -266,6 +265,8 @@ func appendRows(ctx context.Context, conn *sql.Conn, importID int64, l Load) (Lo
 			return err
 		}
 		vals := make([]driver.Value, len(cols)+5)
+		var idVal driver.Value = importID
+		sheet, sheetVal := "", driver.Value("")
 		next := l.Next
 		if next == nil {
 			i := 0
@@ -297,8 +298,13 @@ func appendRows(ctx context.Context, conn *sql.Conn, importID int64, l Load) (Lo
 					vals[i] = v
 				}
 			}
+			// The import's id and the sheet's name are the same row after
+			// row: each is boxed once, not once a row.
+			if r.Sheet != sheet {
+				sheet, sheetVal = r.Sheet, r.Sheet
+			}
 			n := len(cols)
-			vals[n], vals[n+1], vals[n+2], vals[n+3], vals[n+4] = importID, r.Sheet, int32(r.Line), l.Sample, nil
+			vals[n], vals[n+1], vals[n+2], vals[n+3], vals[n+4] = idVal, sheetVal, int32(r.Line), l.Sample, nil
 			if err := app.AppendRow(vals...); err != nil {
 				app.Close()
 				return err
@@ -362,6 +368,10 @@ func sameKeyExists(ds *plan.Dataset, t string) string {
 }
 
 // toDriver converts a typed value to what the appender takes for the column.
+// A value that already has the column's type is passed on as it is, without
+// boxing it again. Money goes in as its cents: a DECIMAL(18,2) is stored as
+// the whole number of hundredths, and the appender writes an int64 to it as
+// that stored number.
 func toDriver(c *plan.Column, v any) (driver.Value, error) {
 	if v == nil {
 		return nil, nil
@@ -370,13 +380,13 @@ func toDriver(c *plan.Column, v any) (driver.Value, error) {
 	case plan.TypeMoney:
 		switch x := v.(type) {
 		case cents:
-			return duckdb.Decimal{Width: 18, Scale: 2, Value: big.NewInt(x.Cents())}, nil
+			return x.Cents(), nil
 		case int64:
-			return duckdb.Decimal{Width: 18, Scale: 2, Value: big.NewInt(x * 100)}, nil
+			return x * 100, nil
 		}
 	case plan.TypeInteger:
-		if x, ok := v.(int64); ok {
-			return x, nil
+		if _, ok := v.(int64); ok {
+			return v, nil
 		}
 	case plan.TypeFiscalYear:
 		if x, ok := v.(int64); ok {
@@ -385,21 +395,21 @@ func toDriver(c *plan.Column, v any) (driver.Value, error) {
 	case plan.TypeDecimal:
 		switch x := v.(type) {
 		case float64:
-			return x, nil
+			return v, nil
 		case int64:
 			return float64(x), nil
 		}
 	case plan.TypeDate, plan.TypeMonth:
-		if x, ok := v.(time.Time); ok {
-			return x, nil
+		if _, ok := v.(time.Time); ok {
+			return v, nil
 		}
 	case plan.TypeBoolean:
-		if x, ok := v.(bool); ok {
-			return x, nil
+		if _, ok := v.(bool); ok {
+			return v, nil
 		}
 	default:
-		if x, ok := v.(string); ok {
-			return x, nil
+		if _, ok := v.(string); ok {
+			return v, nil
 		}
 	}
 	return nil, fmt.Errorf("value %v (%T) does not fit type %s", v, v, c.Type)

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -445,5 +447,47 @@ func TestAddedColumnReachesTheView(t *testing.T) {
 	var n int
 	if err := s.db.QueryRow(`SELECT count(*) FROM ` + View(ds) + ` WHERE notes IS NULL AND unlinked_trips = 100`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("the view of current rows after a column was added: %d rows (%v), want the earlier row with no notes", n, err)
+	}
+}
+
+// Every type reaches its column exactly as typed: money to the cent, signs
+// and the largest amounts included, whole numbers given for money, and the
+// import's id, sheet and row on every row.
+func TestApplyStoresEachTypeExactly(t *testing.T) {
+	rev := builtin(t, "revenue")
+	s, _ := openTemp(t, rev)
+	cols := []string{"fiscal_year", "month", "fund", "category", "source", "budget", "actual"}
+	rows := []Row{
+		{Sheet: "Revenue", Line: 2, Values: []any{int64(2025), month(2024, 7), "General Fund", "Taxes", "A", money(-105), money(1)}},
+		{Sheet: "Revenue", Line: 3, Values: []any{int64(2025), month(2024, 8), "General Fund", "Taxes", "B", money(999_999_999_999_999_999), int64(1250000)}},
+		{Sheet: "Other", Line: 9, Values: []any{int64(2026), nil, "Water Fund", "Charges", "C", nil, money(104211_37)}},
+	}
+	id, _ := load(t, s, rev, cols, rows, false)
+	q := fmt.Sprintf("SELECT fiscal_year, coalesce(strftime(month, '%%Y-%%m'), ''), source, coalesce(budget::VARCHAR, ''), coalesce(actual::VARCHAR, ''), _import_id, _sheet, _row FROM %s ORDER BY source", quoteIdent(Table(rev)))
+	got, err := s.db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	var lines []string
+	for got.Next() {
+		var fy, imp int64
+		var line int32
+		var m, src, budget, actual, sheet string
+		if err := got.Scan(&fy, &m, &src, &budget, &actual, &imp, &sheet, &line); err != nil {
+			t.Fatal(err)
+		}
+		if imp != id {
+			t.Errorf("row %s: import %d, want %d", src, imp, id)
+		}
+		lines = append(lines, fmt.Sprintf("%d %s %s %s %s %s:%d", fy, m, src, budget, actual, sheet, line))
+	}
+	want := []string{
+		"2025 2024-07 A -1.05 0.01 Revenue:2",
+		"2025 2024-08 B 9999999999999999.99 1250000.00 Revenue:3",
+		"2026  C  104211.37 Other:9",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("stored:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
