@@ -233,6 +233,8 @@ func startTemplate(w *Workbook, ds *plan.Dataset, opt Options) (*templateRead, e
 	for i, c := range ds.Columns {
 		res.Batch.Columns[i] = c.Name
 	}
+	// The rows after those read ahead come from a goroutine of their own.
+	sc.sheet = newAheadReader(sc.sheet)
 	tr := &templateRead{res: res, sc: sc, rest: sc.rows[sc.header+1:]}
 	tr.r = rowReader{res: res, ds: ds, h: h, defaults: defaults, po: w.ParseOptions(), opt: opt, sheet: sheet,
 		emit: func(r Row) { tr.out, tr.haveOut = r, true }}
