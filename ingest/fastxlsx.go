@@ -1022,15 +1022,20 @@ func (s *fastSheet) fastCell(it *rowIter) bool {
 		if j == i || j+1 >= len(b) || b[j] != '=' || b[j+1] != '"' && b[j+1] != '\'' {
 			return false
 		}
+		// The value runs to the closing quote: one pass over its few
+		// bytes, which must hold no entity, tag or carriage return.
 		q := b[j+1]
-		k := bytes.IndexByte(b[j+2:], q)
-		if k < 0 {
+		k := j + 2
+		for ; k < len(b) && b[k] != q; k++ {
+			if c := b[k]; c == '&' || c == '<' || c == '\r' {
+				return false
+			}
+		}
+		if k >= len(b) {
 			return false
 		}
-		val := b[j+2 : j+2+k]
-		if bytes.IndexByte(val, '&') >= 0 || bytes.IndexByte(val, '<') >= 0 || bytes.IndexByte(val, '\r') >= 0 {
-			return false
-		}
+		val := b[j+2 : k]
+		k -= j + 2
 		switch string(b[i:j]) {
 		case "r":
 			cd.ref = val
@@ -1057,12 +1062,17 @@ func (s *fastSheet) fastCell(it *rowIter) bool {
 		case bytes.HasPrefix(rest, []byte("</c>")):
 			i += 4
 		case bytes.HasPrefix(rest, []byte("<v>")):
-			k := bytes.IndexByte(rest[3:], '<')
-			if k < 0 {
-				return false
+			// A value is a number or an index: a few bytes, read in one
+			// pass that stops at the tag after them.
+			k := 3
+			for ; k < len(rest) && rest[k] != '<'; k++ {
+				if c := rest[k]; c == '&' || c == '\r' {
+					return false
+				}
 			}
+			k -= 3
 			text := rest[3 : 3+k]
-			if !plainText(text) || !bytes.HasPrefix(rest[3+k:], []byte("</v></c>")) {
+			if !bytes.HasPrefix(rest[3+k:], []byte("</v></c>")) {
 				return false
 			}
 			cd.hasV, cd.v = true, text

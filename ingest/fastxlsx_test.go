@@ -18,6 +18,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -921,6 +922,53 @@ func FuzzPartCheckerChunks(f *testing.F) {
 			t.Fatalf("in reads of %d bytes: %v; whole: %v", step, got, want)
 		}
 	})
+}
+
+// The check for control characters, which looks at eight bytes at a time,
+// agrees with the rule byte by byte: every byte value, at every place, in
+// parts of every length up to three words.
+func TestXMLTextEveryByteAnywhere(t *testing.T) {
+	allowed := func(b []byte, isUTF8 bool) bool {
+		for _, c := range b {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+		}
+		return !isUTF8 || utf8.Valid(b)
+	}
+	for n := 1; n <= 24; n++ {
+		b := bytes.Repeat([]byte{'a'}, n)
+		for pos := range n {
+			for c := range 256 {
+				b[pos] = byte(c)
+				for _, isUTF8 := range []bool{false, true} {
+					if got, want := xmlText(b, isUTF8), allowed(b, isUTF8); got != want {
+						t.Fatalf("xmlText(%q, %v) = %v, want %v", b, isUTF8, got, want)
+					}
+				}
+			}
+			b[pos] = 'a'
+		}
+	}
+	// Two odd bytes in one word: a high byte's borrow must not hide a
+	// control character beside it, nor make one up.
+	odd := []byte{0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xa0, 0xc3, 0xff}
+	b := bytes.Repeat([]byte{'a'}, 16)
+	for i := range 16 {
+		for j := i + 1; j < 16; j++ {
+			for _, x := range odd {
+				for _, y := range odd {
+					b[i], b[j] = x, y
+					for _, isUTF8 := range []bool{false, true} {
+						if got, want := xmlText(b, isUTF8), allowed(b, isUTF8); got != want {
+							t.Fatalf("xmlText(%q, %v) = %v, want %v", b, isUTF8, got, want)
+						}
+					}
+				}
+			}
+			b[i], b[j] = 'a', 'a'
+		}
+	}
 }
 
 func TestDateFormat(t *testing.T) {

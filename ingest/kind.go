@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -471,12 +472,28 @@ func incompleteRune(b []byte) int {
 // xmlText reports whether b is without the control characters XML
 // forbids, and, if isUTF8, valid UTF-8.
 func xmlText(b []byte, isUTF8 bool) bool {
+	// Eight bytes at a time: a byte below 0x20 sets its high bit in
+	// (x - 0x20…) &^ x, and only such a word is looked at byte by byte
+	// (tabs and line ends are allowed).
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (x-0x2020202020202020)&^x&0x8080808080808080 != 0 && !noControls(b[i:i+8]) {
+			return false
+		}
+	}
+	return noControls(b[i:]) && (!isUTF8 || utf8.Valid(b))
+}
+
+// noControls reports whether b has no control character but tab and line
+// ends.
+func noControls(b []byte) bool {
 	for _, c := range b {
 		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 			return false
 		}
 	}
-	return !isUTF8 || utf8.Valid(b)
+	return true
 }
 
 // declaresUTF8 reports whether the XML document starting with b is UTF-8:
