@@ -39,15 +39,30 @@ Usage:
 Run "plandash COMMAND -h" for a command's flags.
 `
 
-// gcPercent is Go's GOGC for plandash unless the environment sets one: the
-// heap may grow to half again its live size between collections, rather
-// than double, which keeps a large import's memory down for little time.
-const gcPercent = 50
+// Go's collector, unless the environment sets GOGC or GOMEMLIMIT. A
+// long-running server lets its heap grow to half again its live size
+// between collections (GOGC 50) rather than double. An import or a rebuild
+// from the command line makes a burst of short-lived garbage around a small
+// live heap: it keeps Go's pace (GOGC 100) under a soft ceiling of 64 MiB,
+// which spends less time collecting than GOGC 50 and holds the process
+// smaller. docs/BENCHMARKS.md has the figures.
+const (
+	serverGCPercent = 50
+	batchHeapLimit  = 64 << 20
+)
+
+func tuneGC(args []string, getenv func(string) string) {
+	batch := len(args) > 0 && (args[0] == "import" || args[0] == "rebuild")
+	if getenv("GOGC") == "" && !batch {
+		debug.SetGCPercent(serverGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" && batch {
+		debug.SetMemoryLimit(batchHeapLimit)
+	}
+}
 
 func main() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
+	tuneGC(os.Args[1:], os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
