@@ -53,6 +53,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stderr, "plandash import: cannot read %s: %v\n", file, err)
 		return exitUsage
 	}
+	// The file's hash is worked out while the plan and the database open.
+	hash := imports.StartHash(f, fi.Size())
+	defer hash.Sum()
 	p, ok := loadPlan(cfg.Plan, stderr)
 	if !ok {
 		return exitRejected
@@ -68,7 +71,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintln(stderr, "plandash import:", err)
 		return exitUsage
 	}
-	rep, err := im.Import(ctx, imports.Request{Name: filepath.Base(file), File: f, Size: fi.Size(), Dataset: dataset, Profile: profile, Set: setVals,
+	rep, err := im.Import(ctx, imports.Request{Name: filepath.Base(file), File: f, Size: fi.Size(), Hash: hash, Dataset: dataset, Profile: profile, Set: setVals,
 		Force: force, Source: imports.SourceCLI, User: currentUser(getenv), DryRun: dryRun})
 	if err != nil {
 		fmt.Fprintln(stderr, "plandash import: nothing was loaded:", err)

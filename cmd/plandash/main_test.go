@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -147,6 +149,13 @@ func TestImportBadCellLoadsNothing(t *testing.T) {
 	code, out, _ = runCmd(t, getenv, "import", good)
 	if code != 0 || !strings.Contains(out, "12 loaded") || !strings.Contains(out, "detected") {
 		t.Fatalf("import of the corrected file (dataset detected): exit %d\n%s", code, out)
+	}
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(data); !strings.Contains(out, "sha256 "+hex.EncodeToString(sum[:])[:12]) {
+		t.Fatalf("the report does not give the file's hash %x:\n%s", sum, out)
 	}
 	// The same file again is refused while its import is in force.
 	code, out, _ = runCmd(t, getenv, "import", good)

@@ -69,6 +69,38 @@ type Request struct {
 	// Force loads a file that would remove most of a dataset, or whose
 	// filters match no row.
 	Force bool
+	// Hash, when set, is the file's hash begun by the caller (StartHash),
+	// so that it is worked out while the caller does other things.
+	Hash *Hash
+}
+
+// Hash is the SHA-256 of a file, worked out in a goroutine of its own.
+type Hash struct {
+	done chan struct{}
+	sum  string
+	err  error
+}
+
+// StartHash begins hashing the size bytes of r. Keep r open until Sum has
+// returned.
+func StartHash(r io.ReaderAt, size int64) *Hash {
+	h := &Hash{done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		d := sha256.New()
+		if _, err := io.Copy(d, io.NewSectionReader(r, 0, size)); err != nil {
+			h.err = err
+			return
+		}
+		h.sum = hex.EncodeToString(d.Sum(nil))
+	}()
+	return h
+}
+
+// Sum waits for the hash and returns it in hex.
+func (h *Hash) Sum() (string, error) {
+	<-h.done
+	return h.sum, h.err
 }
 
 // Report says what an import did, for people (Text) and programs (JSON).
@@ -237,20 +269,31 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Report, error) {
 	if req.File == nil {
 		req.File, req.Size = bytes.NewReader(req.Data), int64(len(req.Data))
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(req.File, 0, req.Size)); err != nil {
-		return nil, fmt.Errorf("imports: read %s: %w", req.Name, err)
+	// The file is hashed while its sheets and header are found: both only
+	// read it.
+	hash := req.Hash
+	if hash == nil {
+		hash = StartHash(req.File, req.Size)
 	}
-	rep := &Report{File: req.Name, SHA256: hex.EncodeToString(h.Sum(nil)), Size: req.Size, DryRun: req.DryRun, Set: req.Set, Forced: req.Force}
+	defer hash.Sum() // the hash has stopped reading before the file is closed
+	rep := &Report{File: req.Name, Size: req.Size, DryRun: req.DryRun, Set: req.Set, Forced: req.Force}
 	opt := ingest.Options{MaxErrors: im.maxErrors(), Place: p.Place}
-
-	if req.Dataset != "" && p.Datasets[req.Dataset] == nil {
+	noDataset := req.Dataset != "" && p.Datasets[req.Dataset] == nil
+	var res *ingest.ReadResult
+	var err error
+	rr := ingest.ReadRequest{Name: req.Name, File: req.File, Size: req.Size, Plan: p, Profile: req.Profile, Dataset: req.Dataset, Set: req.Set, Options: opt, Stream: true}
+	if !noDataset {
+		res, err = ingest.Read(rr)
+		defer res.Close()
+	}
+	var herr error
+	if rep.SHA256, herr = hash.Sum(); herr != nil {
+		return nil, fmt.Errorf("imports: read %s: %w", req.Name, herr)
+	}
+	if noDataset {
 		rep.Status, rep.Message = store.StatusRejected, fmt.Sprintf("there is no dataset %q in the plan (datasets: %s)", req.Dataset, strings.Join(datasetNames(p), ", "))
 		return rep, nil
 	}
-	rr := ingest.ReadRequest{Name: req.Name, File: req.File, Size: req.Size, Plan: p, Profile: req.Profile, Dataset: req.Dataset, Set: req.Set, Options: opt, Stream: true}
-	res, err := ingest.Read(rr)
-	defer res.Close()
 	var de *ingest.DetectError
 	if errors.As(err, &de) && req.Dataset != "" && req.Profile == "" {
 		// Nothing fits a named dataset: its own template says precisely
