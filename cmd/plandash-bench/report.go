@@ -179,7 +179,8 @@ func (r *report) markdown() string {
 			groupDigits(w.rows), len(w.imports), iw.Seconds(), groupDigits(int(rate(w.rows, iw))), byteSize(maxRSS(w.imports)))
 		b.WriteString("Memory: the file is read in place (never held whole), rows stream from the sheet into DuckDB's appender\n")
 		b.WriteString("inside one transaction, and what DuckDB keeps of the loaded rows is bounded by its `memory_limit`\n")
-		b.WriteString("(`--memory-limit`, 256 MB by default); the Go heap stays under about 70 MB.\n\n")
+		b.WriteString("(`--memory-limit`, 256 MB by default); the Go heap stays near the soft ceiling of 64 MiB that `import`\n")
+		b.WriteString("gives it (`GOMEMLIMIT`, unless the environment sets one).\n\n")
 	}
 
 	b.WriteString("## Pages under load\n\n")
