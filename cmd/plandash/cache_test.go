@@ -28,6 +28,11 @@ func TestAnonymousPagesCachedUntilDataChanges(t *testing.T) {
 	if etag == "" || !strings.Contains(first.Header.Get("Cache-Control"), "public") {
 		t.Fatalf("no ETag or public caching: %v", first.Header)
 	}
+	// Proxies keep it a minute, browsers ask again; cookies do not split it.
+	if cc, vary := first.Header.Get("Cache-Control"), first.Header.Values("Vary"); cc != "public, max-age=0, s-maxage=60" ||
+		!strings.Contains(strings.Join(vary, ","), "Accept-Language") || strings.Contains(strings.Join(vary, ","), "Cookie") {
+		t.Fatalf("Cache-Control %q, Vary %q: want shared caching for a minute, varying with the language and not with cookies", cc, vary)
+	}
 	req, _ := http.NewRequest("GET", base+"/indicators/transit-boardings", nil)
 	req.Header.Set("If-None-Match", etag)
 	resp, err := http.DefaultClient.Do(req)

@@ -96,9 +96,17 @@ func (s *Server) cached(c *fiber.Ctx) error {
 	return s.sendCached(c, pg)
 }
 
+// sendCached answers with an anonymous page. Shared caches (nginx, a CDN)
+// may keep it a minute; browsers ask again every time and get 304 while it
+// is unchanged. It varies with the language (and the encoding), not with
+// cookies: a visitor's other cookies, such as a city site's analytics, must
+// not give every visitor a proxy cache entry of their own. A browser that
+// has since signed in asks again with its session cookie and gets its own
+// page, and a proxy passes on requests with the session cookie or a token
+// without caching them (docs/deploy.md).
 func (s *Server) sendCached(c *fiber.Ctx, pg *encodedBody) error {
-	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
-	c.Set(fiber.HeaderVary, "Accept-Language, Cookie, Authorization")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=0, s-maxage=60")
+	c.Set(fiber.HeaderVary, "Accept-Language, Authorization")
 	return pg.send(c)
 }
 
