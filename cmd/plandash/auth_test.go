@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -214,5 +215,41 @@ func TestAPITokensAndPrivateScorecard(t *testing.T) {
 	code, body, _ := cl.do("GET", "/api/v1/indicators", nil, map[string]string{"Authorization": "Bearer " + token})
 	if code != 200 || !strings.Contains(body, "transit-boardings") {
 		t.Fatalf("API with a token: %d %.200s", code, body)
+	}
+}
+
+// Staff stay signed in when the server restarts (an upgrade, a reboot):
+// the session lives in the database. Form tokens do not: a form loaded
+// before the restart asks to be reloaded, and one loaded after works.
+func TestSessionsSurviveARestart(t *testing.T) {
+	s := startTestServer(t)
+	addUser(t, s, "ana", auth.RoleAdmin, "correct horse battery")
+	cl := newClient(t, "http://"+s.Addr())
+	if code := cl.signIn("ana", "correct horse battery"); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", code)
+	}
+	stale := cl.csrf("/")
+	if err := s.Shutdown(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	s2, err := startServer(context.Background(), s.cfg, s.plan, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s2.Shutdown(5 * time.Second) })
+	cl.base = "http://" + s2.Addr() // cookies are the host's, whatever the port
+	code, body, _ := cl.do("GET", "/admin/audit", nil, nil)
+	if code != 200 || !strings.Contains(body, `action="/signout"`) {
+		t.Fatalf("after the restart the audit page answers %d: the session did not survive", code)
+	}
+	if code, body, _ := cl.do("POST", "/signout", url.Values{"_csrf": {stale}}, nil); code != http.StatusForbidden || !strings.Contains(body, "reload the page") {
+		t.Fatalf("sign-out with a form from before the restart: %d, want 403 asking to reload", code)
+	}
+	if code, _, _ := cl.do("POST", "/signout", url.Values{"_csrf": {cl.csrf("/")}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("sign-out with a form loaded after the restart: %d", code)
+	}
+	if code, _, _ := cl.do("GET", "/admin/audit", nil, nil); code != http.StatusSeeOther {
+		t.Fatalf("after signing out the audit page answers %d", code)
 	}
 }

@@ -72,6 +72,11 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	if _, err := conn.ExecContext(ctx, "COPY FROM DATABASE "+quoteIdent(name)+" TO "+quoteIdent(alias)); err != nil {
 		return fmt.Errorf("store: backup: copy: %w", err)
 	}
+	// Sign-in sessions stay behind: a backup is not a way in, and a
+	// restored database signs everyone out.
+	if _, err := conn.ExecContext(ctx, "DELETE FROM "+quoteIdent(alias)+".web_sessions"); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
 	if _, err := conn.ExecContext(ctx, "DETACH "+quoteIdent(alias)); err != nil {
 		return fmt.Errorf("store: backup: detach: %w", err)
 	}

@@ -52,8 +52,9 @@ func (s *Server) viewerOf(c *fiber.Ctx) *viewer {
 // public reports whether the request must see public data only.
 func (s *Server) public(c *fiber.Ctx) bool { return s.viewerOf(c) == nil }
 
-func newSessionStore(secure bool) *session.Store {
+func newSessionStore(secure bool, storage fiber.Storage) *session.Store {
 	return session.New(session.Config{
+		Storage:        storage,
 		Expiration:     IdleTimeout,
 		KeyLookup:      "cookie:plandash_session",
 		CookieHTTPOnly: true,
@@ -102,9 +103,24 @@ func (s *Server) identify(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	c.Locals(localViewer, &viewer{User: u, Role: u.Role})
-	// Touch the session so the idle timeout counts from this request.
-	_ = sess.Save()
+	// Touch the session so the idle timeout counts from this request, at
+	// most once a minute: the session is a write to the database. The
+	// storage's clock is the real one, whatever --now says.
+	if now := time.Now().Unix(); now-sessionTouched(sess) >= touchEvery {
+		sess.Set("seen", now)
+		_ = sess.Save()
+	}
 	return c.Next()
+}
+
+// touchEvery is how many seconds a session goes between writes that renew
+// it; the idle timeout is that much shorter at worst.
+const touchEvery = 60
+
+// sessionTouched is when the session was last written (Unix seconds).
+func sessionTouched(sess *session.Session) int64 {
+	t, _ := sess.Get("seen").(int64)
+	return t
 }
 
 // requireSignIn keeps a sign-in-only scorecard from anonymous visitors.

@@ -70,6 +70,11 @@ type Deps struct {
 	Public bool
 	// Secure marks cookies Secure (the server is reached over TLS).
 	Secure bool
+	// Sessions keeps sign-in sessions; nil keeps them in memory, so that a
+	// restart signs everyone out. Form tokens stay in memory either way:
+	// anonymous visitors of the sign-in page get one each, and a page
+	// loaded after a restart has a new one.
+	Sessions fiber.Storage
 	// TrustedProxies are the addresses of reverse proxies whose
 	// X-Forwarded-For header gives the client's address.
 	TrustedProxies []string
@@ -113,7 +118,7 @@ func New(d Deps) (*fiber.App, error) {
 	if d.UploadLimit == 0 {
 		d.UploadLimit = 100 << 20
 	}
-	s := &Server{Deps: d, bundle: b, sessions: newSessionStore(d.Secure)}
+	s := &Server{Deps: d, bundle: b, sessions: newSessionStore(d.Secure, d.Sessions)}
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return nil, err

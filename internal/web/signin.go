@@ -73,6 +73,7 @@ func (s *Server) signin(c *fiber.Ctx) error {
 	}
 	sess.Set("uid", u.ID)
 	sess.Set("since", now.Unix())
+	sess.Set("seen", time.Now().Unix())
 	if err := sess.Save(); err != nil {
 		return err
 	}
