@@ -43,6 +43,33 @@ func TestAnonymousPagesCachedUntilDataChanges(t *testing.T) {
 	if resp.StatusCode != http.StatusNotModified {
 		t.Fatalf("If-None-Match with the current ETag: %d, want 304", resp.StatusCode)
 	}
+	// HEAD gets the headers of GET, from the cache too; a HEAD that renders
+	// a page first leaves the whole page in the cache for GET.
+	for _, path := range []string{"/indicators/transit-boardings", "/goals/G3"} {
+		hr := mustRequest(t, base+path)
+		hr.Method = http.MethodHead
+		hr.Header.Set("Accept-Encoding", "gzip") // as Go's client asks for GET
+		head, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(head.Body)
+		head.Body.Close()
+		got, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(got.Body)
+		got.Body.Close()
+		if head.StatusCode != 200 || len(b) != 0 || head.Header.Get("ETag") == "" || head.Header.Get("ETag") != got.Header.Get("ETag") ||
+			head.Header.Get("Cache-Control") != got.Header.Get("Cache-Control") {
+			t.Fatalf("HEAD %s: %d, %d bytes, ETag %q, Cache-Control %q; GET: ETag %q, Cache-Control %q", path, head.StatusCode, len(b),
+				head.Header.Get("ETag"), head.Header.Get("Cache-Control"), got.Header.Get("ETag"), got.Header.Get("Cache-Control"))
+		}
+		if !strings.Contains(string(page), "</html>") {
+			t.Fatalf("GET %s after a HEAD: %d bytes without the page", path, len(page))
+		}
+	}
 	// An import changes the data version: the same request now gets the new page.
 	addUser(t, s, "ed", auth.RoleEditor, "editor password!")
 	tok := newToken(t, s, "ed", auth.RoleEditor)

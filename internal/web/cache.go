@@ -42,11 +42,12 @@ func (pc *pageCache) put(k string, p *encodedBody) {
 // AnonMaxAge is how long a proxy or CDN in front may serve an anonymous page.
 const AnonMaxAge = 60
 
-// cached serves anonymous GET requests of the public pages and API from the
-// cache, with an ETag and 304 Not Modified, and tells proxies they may keep
-// them for a minute.
+// cached serves anonymous GET (and HEAD) requests of the public pages and
+// API from the cache, with an ETag and 304 Not Modified, and tells proxies
+// they may keep them for a minute. A HEAD request gets the headers its GET
+// would; the server leaves the body out.
 func (s *Server) cached(c *fiber.Ctx) error {
-	if c.Method() != fiber.MethodGet || s.viewerOf(c) != nil || !s.Public {
+	if (c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) || s.viewerOf(c) != nil || !s.Public {
 		return c.Next()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
