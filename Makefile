@@ -15,9 +15,15 @@ run:
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/plandash
 
-## test: every test, browser and nginx tests included (installs Debian chromium and nginx when missing)
+## test: every test, browser and nginx tests included (installs Debian chromium and nginx when missing),
+## then the race detector over what runs an import in several goroutines (reading ahead, hashing,
+## archiving, loading)
+RACE_INGEST  := TestAheadReader
+RACE_IMPORTS := TestImport|TestLargeDamagedSheetLoadsNothing|TestArchiveFailureLoadsNothing
 test: browser nginx echarts-verify axe
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race -run '$(RACE_INGEST)' ./ingest
+	$(GO) test -count=1 -race -run '$(RACE_IMPORTS)' ./internal/imports
 
 ## test-short: the tests without the browser
 test-short:
