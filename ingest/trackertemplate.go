@@ -190,47 +190,9 @@ func trackerInstructions(f *excelize.File, gp, gm *tmplGen, opt TemplateOptions)
 		if err := line(fmt.Sprintf("The columns of the sheet %q", g.sheet), bold); err != nil {
 			return err
 		}
-		heads := []string{"Column (header)", "Type", "Required", "Example", "What it means"}
-		for i, h := range heads {
-			if err := f.SetCellStr(sh, CellRef(i, row), h); err != nil {
-				return err
-			}
-		}
-		if err := f.SetCellStyle(sh, CellRef(0, row), CellRef(len(heads)-1, row), head); err != nil {
+		var err error
+		if row, err = g.columnTable(f, sh, row, head, wrap); err != nil {
 			return err
-		}
-		row++
-		for _, tc := range g.cols {
-			c := tc.c
-			req := "Optional"
-			if c.Required {
-				req = "Required"
-			}
-			var means []string
-			if d := strings.TrimSpace(c.Description); d != "" {
-				means = append(means, d)
-			}
-			if h := tc.how(); h != "" {
-				means = append(means, h)
-			}
-			if len(tc.allowed) > 0 {
-				means = append(means, "Allowed values: "+listSummary(tc.allowed)+".")
-			}
-			cells := []string{tc.header, typeWords(c), req, g.display(tc, tc.raw, tc.example), strings.Join(means, " ")}
-			for i, v := range cells {
-				if err := f.SetCellStr(sh, CellRef(i, row), v); err != nil {
-					return err
-				}
-			}
-			if err := f.SetCellStyle(sh, CellRef(0, row), CellRef(len(heads)-1, row), wrap); err != nil {
-				return err
-			}
-			if n := len([]rune(cells[4])); n > 66 {
-				if err := f.SetRowHeight(sh, row, float64(15*((n+65)/66)+2)); err != nil {
-					return err
-				}
-			}
-			row++
 		}
 	}
 	return nil

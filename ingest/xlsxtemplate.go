@@ -830,14 +830,22 @@ func (g *tmplGen) instructions() error {
 			return err
 		}
 	}
+	_, err = g.columnTable(f, sh, row, head, wrap)
+	return err
+}
+
+// columnTable writes the table of the sheet's columns (header, type,
+// whether required, an example, what it means) from row down, and returns
+// the row after it.
+func (g *tmplGen) columnTable(f *excelize.File, sh string, row, head, wrap int) (int, error) {
 	heads := []string{"Column (header)", "Type", "Required", "Example", "What it means"}
 	for i, h := range heads {
 		if err := f.SetCellStr(sh, CellRef(i, row), h); err != nil {
-			return err
+			return row, err
 		}
 	}
 	if err := f.SetCellStyle(sh, CellRef(0, row), CellRef(len(heads)-1, row), head); err != nil {
-		return err
+		return row, err
 	}
 	row++
 	for _, tc := range g.cols {
@@ -865,20 +873,20 @@ func (g *tmplGen) instructions() error {
 		cells := []string{tc.header, typeWords(c), req, g.display(tc, tc.raw, tc.example), strings.Join(means, " ")}
 		for i, v := range cells {
 			if err := f.SetCellStr(sh, CellRef(i, row), v); err != nil {
-				return err
+				return row, err
 			}
 		}
 		if err := f.SetCellStyle(sh, CellRef(0, row), CellRef(len(heads)-1, row), wrap); err != nil {
-			return err
+			return row, err
 		}
 		if n := len([]rune(cells[4])); n > 66 {
 			if err := f.SetRowHeight(sh, row, float64(15*((n+65)/66)+2)); err != nil {
-				return err
+				return row, err
 			}
 		}
 		row++
 	}
-	return nil
+	return row, nil
 }
 
 // howTo is the list of rules for filling in the data sheet.
