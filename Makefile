@@ -51,7 +51,7 @@ fuzz:
 
 ## bench: measure imports (200,000 and 1,000,000 rows, and a 100 MB workbook), pages under 64
 ## connections, series queries and start-up against baselines taken in the same run, and write
-## docs/BENCHMARKS.md (about 5 minutes on 2 cores; its inputs are generated in a temporary folder).
+## docs/BENCHMARKS.md (about 3 minutes on 2 cores; its inputs are generated in a temporary folder).
 ## Not part of CI.
 bench:
 	$(GO) run ./cmd/plandash-bench
