@@ -363,6 +363,7 @@ func TestNginxInFrontAbsorbsPublicSurge(t *testing.T) {
 	// What browsers send (Chrome, then Firefox), and a client asking for gzip alone.
 	encodings := []string{"gzip, deflate, br, zstd", "gzip, deflate, br", "gzip"}
 	const lang = "en-US,en;q=0.9"
+	visitorLangs := []string{lang, "en-GB,en;q=0.8", "es-MX,es;q=0.9,en;q=0.5", "fr-CA", "en"}
 
 	// The first request of each page and encoding reaches plandash once,
 	// and nginx keeps the answer. They are made one at a time: without
@@ -423,8 +424,9 @@ func TestNginxInFrontAbsorbsPublicSurge(t *testing.T) {
 			defer wg.Done()
 			for j := range jobs {
 				// Every visitor has cookies of their own (a city site's
-				// analytics): they must not split nginx's cache.
-				r, err := nginxGet(hc, front+j.v.path, map[string]string{"Accept-Encoding": j.v.enc, "Accept-Language": lang,
+				// analytics) and their browser's spelling of a language:
+				// neither may split nginx's cache (pages are in English only).
+				r, err := nginxGet(hc, front+j.v.path, map[string]string{"Accept-Encoding": j.v.enc, "Accept-Language": visitorLangs[j.i%len(visitorLangs)],
 					"Cookie": fmt.Sprintf("_ga=GA1.1.%d.%d; theme=dark", j.i, len(j.v.path)*7+len(j.v.enc))})
 				want := first[j.v]
 				var problem string

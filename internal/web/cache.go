@@ -58,7 +58,9 @@ func (s *Server) cached(c *fiber.Ctx) error {
 	}
 	p := s.Plan()
 	day := s.Now().In(p.Location()).Format("2006-01-02")
-	key := strings.Join([]string{ver, p.Hash, day, "anonymous", c.Get(fiber.HeaderAcceptLanguage), c.OriginalURL()}, "|")
+	// The language the page is written in, not the header that chose it:
+	// browsers send many spellings of the same choice.
+	key := strings.Join([]string{ver, p.Hash, day, "anonymous", s.language(c).String(), c.OriginalURL()}, "|")
 	if pg, ok := s.cache.get(key); ok {
 		s.metrics.pages.WithLabelValues("hit").Inc()
 		return s.sendCached(c, pg)
@@ -99,15 +101,20 @@ func (s *Server) cached(c *fiber.Ctx) error {
 
 // sendCached answers with an anonymous page. Shared caches (nginx, a CDN)
 // may keep it a minute; browsers ask again every time and get 304 while it
-// is unchanged. It varies with the language (and the encoding), not with
-// cookies: a visitor's other cookies, such as a city site's analytics, must
-// not give every visitor a proxy cache entry of their own. A browser that
-// has since signed in asks again with its session cookie and gets its own
-// page, and a proxy passes on requests with the session cookie or a token
-// without caching them (docs/deploy.md).
+// is unchanged. It varies with the encoding, and with the language only when
+// pages come in more than one; not with cookies: a visitor's other cookies,
+// such as a city site's analytics, must not give every visitor a proxy
+// cache entry of their own. A browser that has since signed in asks again
+// with its session cookie and gets its own page, and a proxy passes on
+// requests with the session cookie or a token without caching them
+// (docs/deploy.md).
 func (s *Server) sendCached(c *fiber.Ctx, pg *encodedBody) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=0, s-maxage=60")
-	c.Set(fiber.HeaderVary, "Accept-Language, Authorization")
+	if s.multilingual() {
+		c.Set(fiber.HeaderVary, "Accept-Language, Authorization")
+	} else {
+		c.Set(fiber.HeaderVary, "Authorization")
+	}
 	return pg.send(c)
 }
 

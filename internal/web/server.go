@@ -95,6 +95,7 @@ type Server struct {
 	Deps
 	tmpl     map[string]*template.Template
 	bundle   *i18n.Bundle
+	langs    language.Matcher // the bundle's languages
 	sessions *session.Store
 	previews previews
 	cache    pageCache
@@ -118,7 +119,7 @@ func New(d Deps) (*fiber.App, error) {
 	if d.UploadLimit == 0 {
 		d.UploadLimit = 100 << 20
 	}
-	s := &Server{Deps: d, bundle: b, sessions: newSessionStore(d.Secure, d.Sessions)}
+	s := &Server{Deps: d, bundle: b, langs: language.NewMatcher(b.LanguageTags()), sessions: newSessionStore(d.Secure, d.Sessions)}
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return nil, err
@@ -292,13 +293,22 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 }
 
 func (s *Server) words(c *fiber.Ctx) *words {
-	// English first; the catalog decides once more languages are added.
-	tags, _, _ := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
-	m := language.NewMatcher(s.bundle.LanguageTags())
-	tag, _, _ := m.Match(append(tags, language.English)...)
-	base, _ := tag.Base()
-	return newWords(s.bundle, language.Make(base.String()))
+	return newWords(s.bundle, s.language(c))
 }
+
+// language is the catalog language that best fits the request's
+// Accept-Language: English first; the catalog decides once more languages
+// are added.
+func (s *Server) language(c *fiber.Ctx) language.Tag {
+	tags, _, _ := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
+	tag, _, _ := s.langs.Match(append(tags, language.English)...)
+	base, _ := tag.Base()
+	return language.Make(base.String())
+}
+
+// multilingual reports whether pages come in more than one language, so
+// that they vary with Accept-Language.
+func (s *Server) multilingual() bool { return len(s.bundle.LanguageTags()) > 1 }
 
 func (s *Server) ctx(c *fiber.Ctx) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), s.QueryTimeout)
