@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -58,7 +59,8 @@ func startServer(ctx context.Context, cfg config.Config, p *plan.Plan, log *slog
 		return nil, err
 	}
 	s.app, err = web.New(web.Deps{Plan: s.currentPlan, Sources: s.ops, Metrics: s.ops.registry, Backend: st, Now: cfg.Clock(), Log: log, Version: version,
-		Accounts: st, Importer: s.importer, PacketStore: st, Sessions: st.SessionStorage(), Public: cfg.Public, Secure: cfg.Secure, TrustedProxies: cfg.TrustedProxies, UploadLimit: cfg.UploadLimit, EmbedOrigins: cfg.EmbedOrigins})
+		Accounts: st, Importer: s.importer, PacketStore: st, Sessions: st.SessionStorage(), Public: cfg.Public, Secure: cfg.Secure, TrustedProxies: cfg.TrustedProxies, UploadLimit: cfg.UploadLimit,
+		UploadDir: filepath.Join(filepath.Dir(cfg.DB), "uploads"), EmbedOrigins: cfg.EmbedOrigins})
 	if err != nil {
 		st.Close()
 		return nil, err

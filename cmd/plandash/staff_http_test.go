@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,6 +127,9 @@ func TestImportAPIRolesDryRunAndUndo(t *testing.T) {
 		t.Fatalf("import with an editor token: %d %v", code, rep)
 	}
 	id := int64(rep["id"].(float64))
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(s.cfg.DB), "uploads", "upload-*")); len(left) != 0 {
+		t.Fatalf("files of API imports stay in the upload folder: %v", left)
+	}
 	if n := currentRows(t, s, "transit_ridership"); n != 2 {
 		t.Fatalf("after the import %d current rows, want the file's 2 (samples superseded)", n)
 	}
@@ -325,5 +330,117 @@ func TestTextFromFilesIsEscapedEverywhere(t *testing.T) {
 	_, body, _ := cl.do("GET", fmt.Sprintf("/imports/%d", id), nil, nil)
 	if !strings.Contains(body, "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Errorf("the import page does not show the text escaped")
+	}
+}
+
+// An upload waits for its review as a file in the upload folder beside the
+// database, not in the server's memory, and the file goes when the upload
+// is committed or cancelled, when the server stops, or, left behind by a
+// server that stopped abruptly, when the next one starts.
+func TestUploadsWaitOnDisk(t *testing.T) {
+	s := startTestServer(t)
+	base := "http://" + s.Addr()
+	dir := filepath.Join(filepath.Dir(s.cfg.DB), "uploads")
+	addUser(t, s, "ed", auth.RoleEditor, "editor password!")
+	cl := newClient(t, base)
+	if cl.signIn("ed", "editor password!") != http.StatusSeeOther {
+		t.Fatal("sign-in failed")
+	}
+	spooled := func() []string {
+		t.Helper()
+		names, _ := filepath.Glob(filepath.Join(dir, "upload-*"))
+		return names
+	}
+	upload := func(data string) string {
+		t.Helper()
+		tok := cl.csrf("/datasets/transit_ridership/upload")
+		body, ctype := multipartBody(t, "r.csv", []byte(data), map[string]string{"_csrf": tok})
+		req, _ := http.NewRequest("POST", base+"/datasets/transit_ridership/upload", body)
+		req.Header.Set("Content-Type", ctype)
+		resp, err := cl.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		preview := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(preview, "/previews/") {
+			t.Fatalf("upload: %d %s", resp.StatusCode, preview)
+		}
+		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			_, st, _ := cl.do("GET", preview+"/status", nil, nil)
+			if strings.Contains(st, `"done":true`) {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("the check of the upload did not finish: %s", st)
+			}
+		}
+		return preview
+	}
+	preview := upload(ridershipCSV)
+	files := spooled()
+	if len(files) != 1 {
+		t.Fatalf("%d files in the upload folder while the upload waits for review, want 1: %v", len(files), files)
+	}
+	if b, err := os.ReadFile(files[0]); err != nil || string(b) != ridershipCSV {
+		t.Fatalf("the spooled upload holds %q (%v), want the file uploaded", b, err)
+	}
+	code, _, h := cl.do("POST", preview+"/commit", url.Values{"_csrf": {cl.csrf(preview)}}, nil)
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/imports/") {
+		t.Fatalf("commit: %d %s", code, h.Get("Location"))
+	}
+	// The import's page offers the file as it was uploaded, from the archive.
+	code, got, h := cl.do("GET", h.Get("Location")+"/file", nil, nil)
+	if code != 200 || got != ridershipCSV || !strings.Contains(h.Get("Content-Disposition"), `filename="r.csv"`) {
+		t.Fatalf("the original of the import: %d, %q, Content-Disposition %q", code, got, h.Get("Content-Disposition"))
+	}
+	if n := currentRows(t, s, "transit_ridership"); n != 2 {
+		t.Fatalf("after the commit %d current rows, want the file's 2", n)
+	}
+	if files := spooled(); len(files) != 0 {
+		t.Fatalf("the upload stays on disk after its commit: %v", files)
+	}
+
+	preview = upload(strings.Replace(ridershipCSV, "91000", "91500", 1))
+	if code, _, _ := cl.do("POST", preview+"/cancel", url.Values{"_csrf": {cl.csrf(preview)}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", code)
+	}
+	if files := spooled(); len(files) != 0 {
+		t.Fatalf("the upload stays on disk after it was cancelled: %v", files)
+	}
+
+	upload(strings.Replace(ridershipCSV, "91000", "92000", 1))
+	if len(spooled()) != 1 {
+		t.Fatal("the second upload is not in the upload folder")
+	}
+	if err := s.Shutdown(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if files := spooled(); len(files) != 0 {
+		t.Fatalf("uploads awaiting review stay on disk after the server stopped: %v", files)
+	}
+
+	// What a killed server left: an old upload is swept at the next start,
+	// a recent one (another server's, sharing the folder) is not.
+	old, recent := filepath.Join(dir, "upload-old"), filepath.Join(dir, "upload-recent")
+	for _, p := range []string{old, recent} {
+		if err := os.WriteFile(p, []byte(ridershipCSV), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-3 * time.Hour)
+	if err := os.Chtimes(old, long, long); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := startServer(context.Background(), s.cfg, s.plan, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s2.Shutdown(5 * time.Second) })
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Fatal("an upload left hours ago by a stopped server was not swept at start")
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Fatalf("a recent upload was swept at start: %v", err)
 	}
 }

@@ -114,17 +114,19 @@ func (im *Importer) ManualEntry(ctx context.Context, dataset string, rows []map[
 	return im.Import(ctx, Request{Name: name, Data: buf.Bytes(), Dataset: dataset, Source: SourceForm, User: user, DryRun: dryRun})
 }
 
-// Original returns the archived bytes of an import's file.
-func (im *Importer) Original(ctx context.Context, id int64) (*Record, []byte, error) {
+// Original opens the archived copy of an import's file, to be read in
+// place (a large file is never held whole); the caller closes it. Without
+// an archived copy the file is nil.
+func (im *Importer) Original(ctx context.Context, id int64) (*Record, *os.File, error) {
 	rec, err := im.Store.GetImport(ctx, id)
 	if err != nil || rec == nil || rec.ArchivePath == "" {
 		return rec, nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(im.Archive, rec.ArchivePath))
+	f, err := os.Open(filepath.Join(im.Archive, rec.ArchivePath))
 	if err != nil {
 		return rec, nil, fmt.Errorf("imports: archive of #%d: %w", id, err)
 	}
-	return rec, data, nil
+	return rec, f, nil
 }
 
 // History lists the ledger, newest first.

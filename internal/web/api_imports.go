@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -114,15 +115,16 @@ func (s *Server) apiImport(c *fiber.Ctx) error {
 // one call: 200 with the report when it loaded (or would, for dry_run=1),
 // 422 with the report when it was rejected.
 func (s *Server) apiImportPost(c *fiber.Ctx) error {
-	name, data, err := s.readUpload(c)
+	name, path, _, err := s.readUpload(c)
 	if err != nil {
 		return err
 	}
+	defer os.Remove(path)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	dry := c.FormValue("dry_run")
 	profile, set, force := uploadOptions(c)
-	rep, err := s.Importer.Import(ctx, imports.Request{Name: name, Data: data, Dataset: strings.TrimSpace(c.FormValue("dataset")),
+	rep, err := s.importUpload(ctx, path, imports.Request{Name: name, Dataset: strings.TrimSpace(c.FormValue("dataset")),
 		Profile: profile, Set: set, Force: force, Source: imports.SourceUpload, User: userName(c, s), DryRun: dry == "1" || dry == "true"})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -36,7 +37,9 @@ type preview struct {
 	Set     map[string]string
 	Force   bool
 	Name    string
-	Data    []byte
+	// Path is the upload spooled to disk (Server.spool); Size its bytes.
+	Path    string
+	Size    int64
 	Created time.Time
 	Done    bool
 	Report  *imports.Report
@@ -58,6 +61,9 @@ func (ps *previews) put(p *preview) {
 	for k, old := range ps.m {
 		if time.Since(old.Created) > PreviewTTL {
 			delete(ps.m, k)
+			// A check or commit still reading the file keeps what it
+			// opened; the name is gone.
+			os.Remove(old.Path)
 		}
 	}
 	ps.m[p.Token] = p
@@ -89,7 +95,20 @@ func (ps *previews) finish(token string, rep *imports.Report, err error) {
 func (ps *previews) remove(token string) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
+	if p := ps.m[token]; p != nil {
+		os.Remove(p.Path)
+	}
 	delete(ps.m, token)
+}
+
+// removeAll forgets every preview and its file (the server is stopping).
+func (ps *previews) removeAll() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for k, p := range ps.m {
+		os.Remove(p.Path)
+		delete(ps.m, k)
+	}
 }
 
 func newToken() string {
@@ -196,12 +215,17 @@ func (s *Server) importFile(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.QueryTimeout)
 	defer cancel()
-	rec, data, err := s.Importer.Original(ctx, id)
+	rec, f, err := s.Importer.Original(ctx, id)
 	if err != nil {
 		return err
 	}
-	if rec == nil || data == nil {
+	if rec == nil || f == nil {
 		return fiber.ErrNotFound
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
 	}
 	ctype := mime.TypeByExtension(strings.ToLower(filepath.Ext(rec.FileName)))
 	if ctype == "" {
@@ -209,7 +233,8 @@ func (s *Server) importFile(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, ctype)
 	c.Attachment(rec.FileName)
-	return c.Send(data)
+	// The file is sent as it is read, and closed once sent.
+	return c.SendStream(f, int(fi.Size()))
 }
 
 func (s *Server) undo(c *fiber.Ctx) error {
@@ -319,28 +344,78 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// readUpload reads the multipart file field, refusing a file over the limit.
-func (s *Server) readUpload(c *fiber.Ctx) (string, []byte, error) {
+// readUpload spools the multipart file field to a file of its own in the
+// upload folder, refusing a file over the limit: an upload is never held in
+// memory, however large. The caller removes the file.
+func (s *Server) readUpload(c *fiber.Ctx) (name, path string, size int64, err error) {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return "", nil, fiber.NewError(fiber.StatusBadRequest, "choose a file to upload")
+		return "", "", 0, fiber.NewError(fiber.StatusBadRequest, "choose a file to upload")
 	}
 	if fh.Size > s.UploadLimit {
-		return "", nil, fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the file is %s, more than the upload limit of %d MB", humanSize(fh.Size), s.UploadLimit>>20))
+		return "", "", 0, fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the file is %s, more than the upload limit of %d MB", humanSize(fh.Size), s.UploadLimit>>20))
 	}
-	f, err := fh.Open()
+	src, err := fh.Open()
 	if err != nil {
-		return "", nil, err
+		return "", "", 0, err
+	}
+	defer src.Close()
+	if err := os.MkdirAll(s.UploadDir, 0o700); err != nil {
+		return "", "", 0, fmt.Errorf("web: upload folder: %w", err)
+	}
+	f, err := os.CreateTemp(s.UploadDir, uploadPrefix+"*")
+	if err != nil {
+		return "", "", 0, fmt.Errorf("web: upload folder: %w", err)
+	}
+	n, err := io.Copy(f, io.LimitReader(src, s.UploadLimit+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		os.Remove(f.Name())
+		return "", "", 0, fmt.Errorf("web: keeping the upload: %w", err)
+	case n > s.UploadLimit:
+		os.Remove(f.Name())
+		return "", "", 0, fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the file is more than the upload limit of %d MB", s.UploadLimit>>20))
+	}
+	return filepath.Base(fh.Filename), f.Name(), n, nil
+}
+
+// uploadPrefix begins the name of every spooled upload.
+const uploadPrefix = "upload-"
+
+// importUpload imports the spooled upload at path, read in place.
+func (s *Server) importUpload(ctx context.Context, path string, req imports.Request) (*imports.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, s.UploadLimit+1))
+	fi, err := f.Stat()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	if int64(len(data)) > s.UploadLimit {
-		return "", nil, fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the file is more than the upload limit of %d MB", s.UploadLimit>>20))
+	req.File, req.Size = f, fi.Size()
+	return s.Importer.Import(ctx, req)
+}
+
+// sweepUploads removes spooled uploads left in the folder by a server that
+// stopped without removing them (older than any preview lives); a fresh
+// one may belong to another server that shares the folder.
+func sweepUploads(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
 	}
-	return filepath.Base(fh.Filename), data, nil
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), uploadPrefix) || e.IsDir() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > 2*PreviewTTL {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // upload takes a file, checks it by a dry run in the background and sends
@@ -351,17 +426,17 @@ func (s *Server) upload(c *fiber.Ctx) error {
 	if ds == nil {
 		return fiber.ErrNotFound
 	}
-	name, data, err := s.readUpload(c)
+	name, path, size, err := s.readUpload(c)
 	if err != nil {
 		return err
 	}
 	profile, set, force := uploadOptions(c)
-	pv := &preview{Token: newToken(), User: userName(c, s), Dataset: ds.Name, Profile: profile, Set: set, Force: force, Name: name, Data: data, Created: time.Now()}
+	pv := &preview{Token: newToken(), User: userName(c, s), Dataset: ds.Name, Profile: profile, Set: set, Force: force, Name: name, Path: path, Size: size, Created: time.Now()}
 	s.previews.put(pv)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		rep, err := s.Importer.Import(ctx, imports.Request{Name: name, Data: data, Dataset: ds.Name, Profile: profile, Set: set, Force: force,
+		rep, err := s.importUpload(ctx, path, imports.Request{Name: name, Dataset: ds.Name, Profile: profile, Set: set, Force: force,
 			Source: imports.SourceUpload, User: pv.User, DryRun: true})
 		if err != nil {
 			s.Log.Error("upload check", "file", name, "err", err)
@@ -399,7 +474,7 @@ func (s *Server) previewCommit(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	rep, err := s.Importer.Import(ctx, imports.Request{Name: pv.Name, Data: pv.Data, Dataset: pv.Dataset, Profile: pv.Profile, Set: pv.Set,
+	rep, err := s.importUpload(ctx, pv.Path, imports.Request{Name: pv.Name, Dataset: pv.Dataset, Profile: pv.Profile, Set: pv.Set,
 		Force: pv.Force, Source: imports.SourceUpload, User: pv.User})
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -80,6 +82,11 @@ type Deps struct {
 	TrustedProxies []string
 	// UploadLimit caps an uploaded file, in bytes.
 	UploadLimit int64
+	// UploadDir is where uploads are kept on disk until they are committed
+	// or their preview expires; default a folder in the system's temporary
+	// folder. Keep it off a RAM-backed /tmp: uploads go there so that they
+	// are not held in memory.
+	UploadDir string
 	// Sources is the schedule of the plan's sources (/admin/sources); nil
 	// when nothing is scheduled.
 	Sources Sources
@@ -119,6 +126,10 @@ func New(d Deps) (*fiber.App, error) {
 	if d.UploadLimit == 0 {
 		d.UploadLimit = 100 << 20
 	}
+	if d.UploadDir == "" {
+		d.UploadDir = filepath.Join(os.TempDir(), "plandash-uploads")
+	}
+	sweepUploads(d.UploadDir)
 	s := &Server{Deps: d, bundle: b, langs: language.NewMatcher(b.LanguageTags()), sessions: newSessionStore(d.Secure, d.Sessions)}
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
@@ -151,6 +162,11 @@ func New(d Deps) (*fiber.App, error) {
 		ProxyHeader:                  proxyHeader(d.TrustedProxies),
 	})
 	s.routes(app)
+	// Uploads awaiting review go with the server: their previews do.
+	app.Hooks().OnShutdown(func() error {
+		s.previews.removeAll()
+		return nil
+	})
 	return app, nil
 }
 
