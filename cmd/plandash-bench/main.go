@@ -212,6 +212,14 @@ func run(ctx context.Context, cfg config) error {
 			os.RemoveAll(filepath.Dir(db))
 		}
 		rep.wide = &ir
+		// The same workbook uploaded to a running server.
+		u, err := measureUpload(ctx, bin, absPlan, dir, xlsx)
+		if err != nil {
+			return fmt.Errorf("upload of the wide workbook: %w", err)
+		}
+		progress("upload of the %s workbook to plandash serve: %.2f s, %s; server resident memory %s before, peak %s",
+			byteSize(xs.Size()), u.wall.Seconds(), u.status, byteSize(u.startRSS), byteSize(u.peakRSS))
+		rep.upload = &u
 		os.Remove(xlsx)
 	}
 

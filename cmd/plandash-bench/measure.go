@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -403,4 +406,102 @@ func measureQueries(ctx context.Context, rep *report, p *plan.Plan, db string) e
 	}
 	progress("warm query: median %.1f ms", float64(median(rep.warmQueries).Microseconds())/1000)
 	return nil
+}
+
+// uploadResult is a workbook imported by a running server through its API.
+type uploadResult struct {
+	wall       time.Duration
+	startRSS   int64 // the server's resident memory before the upload
+	peakRSS    int64 // its peak resident memory over its life, after the upload
+	status     string
+	serverRows int
+}
+
+// measureUpload starts plandash serve on a new database, creates an editor
+// with an API token, sends the workbook to POST /api/v1/imports as a
+// browser or script would (multipart, streamed), and reads the server's
+// peak resident memory from /proc.
+func measureUpload(ctx context.Context, bin, planFile, dir, xlsx string) (uploadResult, error) {
+	var res uploadResult
+	db := filepath.Join(dir, "upload", "plandash.duckdb")
+	defer os.RemoveAll(filepath.Dir(db))
+	if _, err := runChild(ctx, bin, "users", "add", "bench", "--role", "editor", "--plan", planFile, "--db", db); err != nil {
+		return res, err
+	}
+	m, err := runChild(ctx, bin, "users", "token", "bench", "--role", "editor", "--plan", planFile, "--db", db)
+	if err != nil {
+		return res, err
+	}
+	lines := strings.Fields(strings.TrimSpace(m.stdout))
+	if len(lines) == 0 {
+		return res, fmt.Errorf("users token printed no token")
+	}
+	token := lines[len(lines)-1]
+	srv, _, err := startServe(ctx, bin, planFile, db)
+	if err != nil {
+		return res, err
+	}
+	defer srv.stop()
+	res.startRSS = procRSS(srv.cmd.Process.Pid, "VmRSS")
+
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		err := mw.WriteField("dataset", "transit_ridership")
+		var fw io.Writer
+		if err == nil {
+			fw, err = mw.CreateFormFile("file", filepath.Base(xlsx))
+		}
+		if err == nil {
+			var f *os.File
+			if f, err = os.Open(xlsx); err == nil {
+				_, err = io.Copy(fw, f)
+				f.Close()
+			}
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	req, err := http.NewRequestWithContext(ctx, "POST", srv.base+"/api/v1/imports", pr)
+	if err != nil {
+		return res, err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	t0 := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return res, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	res.wall = time.Since(t0)
+	res.peakRSS = procRSS(srv.cmd.Process.Pid, "VmHWM")
+	var rep struct {
+		Status     string `json:"status"`
+		RowsLoaded int    `json:"rows_loaded"`
+	}
+	if err := json.Unmarshal(body, &rep); err != nil || resp.StatusCode != 200 {
+		return res, fmt.Errorf("upload: %d %s", resp.StatusCode, body)
+	}
+	res.status, res.serverRows = rep.Status, rep.RowsLoaded
+	return res, nil
+}
+
+// procRSS reads a memory figure (VmRSS, VmHWM) of a process from /proc, in bytes.
+func procRSS(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	return 0
 }
