@@ -110,7 +110,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Store{db: sql.OpenDB(c), conn: c, path: path}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, migrations); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -142,12 +142,26 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, applied TIMESTAMPTZ NOT NULL)`); err != nil {
+func (s *Store) migrate(ctx context.Context, fsys fs.FS) error {
+	files, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	// Every migration not yet applied runs, in order, all in one
+	// transaction (one write to disk for a new database): a migration
+	// added with a lower number than one already applied still runs, and
+	// when one fails none of them is kept.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, applied TIMESTAMPTZ NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	applied := map[int]bool{}
-	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
@@ -160,13 +174,6 @@ func (s *Store) migrate(ctx context.Context) error {
 		applied[v] = true
 	}
 	rows.Close()
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(files)
-	// Every migration not yet applied runs, in order: a migration added
-	// with a lower number than one already applied still runs.
 	for _, f := range files {
 		v, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
 		if err != nil {
@@ -175,25 +182,19 @@ func (s *Store) migrate(ctx context.Context) error {
 		if applied[v] {
 			continue
 		}
-		body, err := migrations.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		tx, err := s.db.BeginTx(ctx, nil)
+		body, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
 			return fmt.Errorf("store: migration %s: %w", f, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, now())`, v); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("store: migration %s: %w", f, err)
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
 	}
 	return nil
 }
