@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +42,10 @@ func (pc *pageCache) put(k string, p *encodedBody) {
 
 // AnonMaxAge is how long a proxy or CDN in front may serve an anonymous page.
 const AnonMaxAge = 60
+
+// anonCacheControl lets shared caches keep an anonymous page AnonMaxAge
+// seconds and has browsers ask again each time.
+var anonCacheControl = "public, max-age=0, s-maxage=" + strconv.Itoa(AnonMaxAge)
 
 // cached serves anonymous GET (and HEAD) requests of the public pages and
 // API from the cache, with an ETag and 304 Not Modified, and tells proxies
@@ -109,7 +114,7 @@ func (s *Server) cached(c *fiber.Ctx) error {
 // requests with the session cookie or a token without caching them
 // (docs/deploy.md).
 func (s *Server) sendCached(c *fiber.Ctx, pg *encodedBody) error {
-	c.Set(fiber.HeaderCacheControl, "public, max-age=0, s-maxage=60")
+	c.Set(fiber.HeaderCacheControl, anonCacheControl)
 	if s.multilingual() {
 		c.Set(fiber.HeaderVary, "Accept-Language, Authorization")
 	} else {

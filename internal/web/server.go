@@ -100,15 +100,19 @@ type Deps struct {
 // Server holds the handlers' dependencies.
 type Server struct {
 	Deps
-	tmpl     map[string]*template.Template
-	bundle   *i18n.Bundle
-	langs    language.Matcher // the bundle's languages
-	sessions *session.Store
-	previews previews
-	cache    pageCache
-	flight   singleflight.Group
-	static   staticFiles
-	metrics  *httpMetrics
+	tmpl   map[string]*template.Template
+	bundle *i18n.Bundle
+	langs  language.Matcher // the bundle's languages
+	// langCount is how many there are; onlyLang is the language every
+	// request gets when there is one.
+	langCount int
+	onlyLang  language.Tag
+	sessions  *session.Store
+	previews  previews
+	cache     pageCache
+	flight    singleflight.Group
+	static    staticFiles
+	metrics   *httpMetrics
 }
 
 // New builds the Fiber app with every route.
@@ -130,7 +134,9 @@ func New(d Deps) (*fiber.App, error) {
 		d.UploadDir = filepath.Join(os.TempDir(), "plandash-uploads")
 	}
 	sweepUploads(d.UploadDir)
-	s := &Server{Deps: d, bundle: b, langs: language.NewMatcher(b.LanguageTags()), sessions: newSessionStore(d.Secure, d.Sessions)}
+	tags := b.LanguageTags()
+	s := &Server{Deps: d, bundle: b, langs: language.NewMatcher(tags), langCount: len(tags), sessions: newSessionStore(d.Secure, d.Sessions)}
+	s.onlyLang = matchLanguage(s.langs, "")
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return nil, err
@@ -316,15 +322,24 @@ func (s *Server) words(c *fiber.Ctx) *words {
 // Accept-Language: English first; the catalog decides once more languages
 // are added.
 func (s *Server) language(c *fiber.Ctx) language.Tag {
-	tags, _, _ := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
-	tag, _, _ := s.langs.Match(append(tags, language.English)...)
+	if !s.multilingual() {
+		// One language answers every header; the page cache asks on
+		// every request.
+		return s.onlyLang
+	}
+	return matchLanguage(s.langs, c.Get(fiber.HeaderAcceptLanguage))
+}
+
+func matchLanguage(m language.Matcher, acceptLanguage string) language.Tag {
+	tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
+	tag, _, _ := m.Match(append(tags, language.English)...)
 	base, _ := tag.Base()
 	return language.Make(base.String())
 }
 
 // multilingual reports whether pages come in more than one language, so
 // that they vary with Accept-Language.
-func (s *Server) multilingual() bool { return len(s.bundle.LanguageTags()) > 1 }
+func (s *Server) multilingual() bool { return s.langCount > 1 }
 
 func (s *Server) ctx(c *fiber.Ctx) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), s.QueryTimeout)
