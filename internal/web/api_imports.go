@@ -115,7 +115,7 @@ func (s *Server) apiImport(c *fiber.Ctx) error {
 // one call: 200 with the report when it loaded (or would, for dry_run=1),
 // 422 with the report when it was rejected.
 func (s *Server) apiImportPost(c *fiber.Ctx) error {
-	name, path, _, err := s.readUpload(c)
+	name, path, err := s.readUpload(c)
 	if err != nil {
 		return err
 	}

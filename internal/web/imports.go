@@ -37,9 +37,8 @@ type preview struct {
 	Set     map[string]string
 	Force   bool
 	Name    string
-	// Path is the upload spooled to disk (Server.spool); Size its bytes.
+	// Path is the upload spooled to disk by readUpload.
 	Path    string
-	Size    int64
 	Created time.Time
 	Done    bool
 	Report  *imports.Report
@@ -347,25 +346,25 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 // readUpload spools the multipart file field to a file of its own in the
 // upload folder, refusing a file over the limit: an upload is never held in
 // memory, however large. The caller removes the file.
-func (s *Server) readUpload(c *fiber.Ctx) (name, path string, size int64, err error) {
+func (s *Server) readUpload(c *fiber.Ctx) (name, path string, err error) {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return "", "", 0, fiber.NewError(fiber.StatusBadRequest, "choose a file to upload")
+		return "", "", fiber.NewError(fiber.StatusBadRequest, "choose a file to upload")
 	}
 	if fh.Size > s.UploadLimit {
-		return "", "", 0, fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the file is %s, more than the upload limit of %d MB", humanSize(fh.Size), s.UploadLimit>>20))
+		return "", "", fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the file is %s, more than the upload limit of %d MB", humanSize(fh.Size), s.UploadLimit>>20))
 	}
 	src, err := fh.Open()
 	if err != nil {
-		return "", "", 0, err
+		return "", "", err
 	}
 	defer src.Close()
 	if err := os.MkdirAll(s.UploadDir, 0o700); err != nil {
-		return "", "", 0, fmt.Errorf("web: upload folder: %w", err)
+		return "", "", fmt.Errorf("web: upload folder: %w", err)
 	}
 	f, err := os.CreateTemp(s.UploadDir, uploadPrefix+"*")
 	if err != nil {
-		return "", "", 0, fmt.Errorf("web: upload folder: %w", err)
+		return "", "", fmt.Errorf("web: upload folder: %w", err)
 	}
 	n, err := io.Copy(f, io.LimitReader(src, s.UploadLimit+1))
 	if cerr := f.Close(); err == nil {
@@ -374,12 +373,12 @@ func (s *Server) readUpload(c *fiber.Ctx) (name, path string, size int64, err er
 	switch {
 	case err != nil:
 		os.Remove(f.Name())
-		return "", "", 0, fmt.Errorf("web: keeping the upload: %w", err)
+		return "", "", fmt.Errorf("web: keeping the upload: %w", err)
 	case n > s.UploadLimit:
 		os.Remove(f.Name())
-		return "", "", 0, fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the file is more than the upload limit of %d MB", s.UploadLimit>>20))
+		return "", "", fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the file is more than the upload limit of %d MB", s.UploadLimit>>20))
 	}
-	return filepath.Base(fh.Filename), f.Name(), n, nil
+	return filepath.Base(fh.Filename), f.Name(), nil
 }
 
 // uploadPrefix begins the name of every spooled upload.
@@ -426,12 +425,12 @@ func (s *Server) upload(c *fiber.Ctx) error {
 	if ds == nil {
 		return fiber.ErrNotFound
 	}
-	name, path, size, err := s.readUpload(c)
+	name, path, err := s.readUpload(c)
 	if err != nil {
 		return err
 	}
 	profile, set, force := uploadOptions(c)
-	pv := &preview{Token: newToken(), User: userName(c, s), Dataset: ds.Name, Profile: profile, Set: set, Force: force, Name: name, Path: path, Size: size, Created: time.Now()}
+	pv := &preview{Token: newToken(), User: userName(c, s), Dataset: ds.Name, Profile: profile, Set: set, Force: force, Name: name, Path: path, Created: time.Now()}
 	s.previews.put(pv)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
