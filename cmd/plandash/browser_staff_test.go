@@ -139,7 +139,11 @@ func TestBrowserStaffWorkflow(t *testing.T) {
 	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`window.confirm = function () { return true; }; true`)); err != nil {
 		t.Fatal(err)
 	}
-	tb.must(t, chromedp.Click(chromedp.CSS(`form[action$="/undo"] button`)), chromedp.WaitVisible(chromedp.CSS(".banner")))
+	// The import page has banners before the undo too: wait for the page
+	// the undo answers with.
+	tb.must(t, chromedp.Click(chromedp.CSS(`form[action$="/undo"] button`)))
+	tb.waitFor(t, `location.pathname.endsWith("/undo") && document.readyState === "complete"`)
+	tb.must(t, chromedp.WaitVisible(chromedp.CSS(".banner")))
 	tb.shot(t, "staff-6-undone")
 	if got := tb.latestValue(t, base, "transit-boardings"); got != before {
 		t.Fatalf("after undo the latest boardings read %q, want %q", got, before)

@@ -350,8 +350,11 @@ func TestBrowserStrategyPages(t *testing.T) {
 	}
 	wantURL := []string{"/goals/G1", "/strategies/" + id, "/goals/G1", "/"}
 	for i, st := range steps {
-		tb.must(t, chromedp.Click(chromedp.CSS(st.click)), chromedp.WaitVisible(chromedp.CSS(st.want)))
-		tb.waitFor(t, fmt.Sprintf(`location.pathname === %q`, wantURL[i]))
+		// The page clicked from may have the awaited element too: wait for
+		// the new page to have loaded before looking for it.
+		tb.must(t, chromedp.Click(chromedp.CSS(st.click)))
+		tb.waitFor(t, fmt.Sprintf(`location.pathname === %q && document.readyState === "complete"`, wantURL[i]))
+		tb.must(t, chromedp.WaitVisible(chromedp.CSS(st.want)))
 	}
 	if h := tb.text(t, "main"); !strings.Contains(h, "Strategies count too") {
 		t.Error("back on the scorecard, the roll-up rule is missing")
